@@ -1,0 +1,1 @@
+"""Marketplace connectors: push listing quantities and report the outcome."""

@@ -1,0 +1,1 @@
+"""The Avro contract: one named record per stock event, and the single-object codec."""

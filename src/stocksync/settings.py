@@ -1,0 +1,101 @@
+"""One settings object, read once at the entry point from the environment (and CLI overrides)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+LOCAL_BOOTSTRAP = "127.0.0.1:19092"
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a stocksync process needs to know about its environment."""
+
+    kafka_bootstrap_servers: str = LOCAL_BOOTSTRAP
+    # Prefixes every project topic, so tests, replays and tenants can share one cluster.
+    topic_prefix: str = ""
+    app_id: str = "stocksync"
+    partitions: int = 6
+    replication_factor: int = 1
+    web_host: str = "127.0.0.1"
+    web_port: int = 6066
+    # Project-local folder for the local broker, worker state and logs.
+    home: Path = field(default_factory=lambda: Path(".stocksync").resolve())
+    data_dir: Path | None = None
+    log_format: str = "auto"  # auto: console on a TTY, JSON otherwise
+    log_level: str = "info"
+    # The fold agent takes up to this many events at once, waiting at most `batch_within_s`.
+    batch_size: int = 2000
+    batch_within_s: float = 0.05
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for name, (var, convert) in _ENV_VARS.items():
+            raw = env.get(var)
+            if raw is None or raw == "":
+                continue
+            try:
+                values[name] = convert(raw)
+            except ValueError as exc:
+                raise SettingsError(f"{var}={raw!r} is not valid: {exc}") from exc
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    def validate(self) -> None:
+        if self.partitions < 1:
+            raise SettingsError(f"STOCKSYNC_PARTITIONS must be at least 1, not {self.partitions}")
+        if not 0 < self.web_port < 65536:
+            raise SettingsError(f"STOCKSYNC_WEB_PORT must be a TCP port, not {self.web_port}")
+        if self.log_format not in ("auto", "json", "console"):
+            raise SettingsError("STOCKSYNC_LOG_FORMAT must be auto, json or console")
+
+    @property
+    def worker_data_dir(self) -> Path:
+        return self.data_dir or self.home / "worker-data"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://{self.web_host}:{self.web_port}"
+
+    def topic(self, name: str) -> str:
+        """The full name of a project topic under this settings' prefix."""
+        return f"{self.topic_prefix}{name}"
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if value <= 0:
+        raise ValueError("must be positive")
+    return value
+
+
+_ENV_VARS: dict[str, tuple[str, Any]] = {
+    "kafka_bootstrap_servers": ("KAFKA_BOOTSTRAP_SERVERS", str),
+    "topic_prefix": ("STOCKSYNC_TOPIC_PREFIX", str),
+    "app_id": ("STOCKSYNC_APP_ID", str),
+    "partitions": ("STOCKSYNC_PARTITIONS", int),
+    "replication_factor": ("STOCKSYNC_REPLICATION_FACTOR", int),
+    "web_host": ("STOCKSYNC_WEB_HOST", str),
+    "web_port": ("STOCKSYNC_WEB_PORT", int),
+    "home": ("STOCKSYNC_HOME", lambda raw: Path(raw).resolve()),
+    "data_dir": ("STOCKSYNC_DATA_DIR", lambda raw: Path(raw).resolve()),
+    "log_format": ("STOCKSYNC_LOG_FORMAT", str),
+    "log_level": ("STOCKSYNC_LOG_LEVEL", str),
+    "batch_size": ("STOCKSYNC_BATCH_SIZE", int),
+    "batch_within_s": ("STOCKSYNC_BATCH_WITHIN_S", _positive_float),
+}

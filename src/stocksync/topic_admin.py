@@ -1,0 +1,85 @@
+"""Creates the project's topics on a cluster and checks the ones that exist."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from stocksync.logs import get_logger
+from stocksync.settings import Settings
+from stocksync.topics import ALL_TOPICS, TopicSpec
+
+log = get_logger(__name__)
+
+
+class TopicMismatchError(RuntimeError):
+    """An existing topic has a partition count other than the one the project needs."""
+
+
+@dataclass(frozen=True)
+class TopicState:
+    name: str
+    partitions: int
+    created: bool
+
+
+def admin_client(settings: Settings) -> KafkaAdminClient:
+    return KafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=f"{settings.app_id}-admin",
+        request_timeout_ms=30_000,
+    )
+
+
+def create_topics(settings: Settings, specs: Iterable[TopicSpec] = ALL_TOPICS) -> list[TopicState]:
+    """Create every missing topic; verify the partition count of those that exist."""
+    admin = admin_client(settings)
+    try:
+        return [_ensure_topic(admin, settings, spec) for spec in specs]
+    finally:
+        admin.close()
+
+
+def _ensure_topic(admin: KafkaAdminClient, settings: Settings, spec: TopicSpec) -> TopicState:
+    name = settings.topic(spec.name)
+    wanted = spec.partition_count(settings)
+    new = NewTopic(
+        name=name,
+        num_partitions=wanted,
+        replication_factor=settings.replication_factor,
+        topic_configs=dict(spec.config),
+    )
+    try:
+        admin.create_topics([new])
+        log.info("topic_created", topic=name, partitions=wanted, **_log_config(spec))
+        return TopicState(name, wanted, created=True)
+    except TopicAlreadyExistsError:
+        actual = _partition_count(admin, name)
+        if actual != wanted:
+            # A SKU's events, state and pushes must stay on one partition number.
+            raise TopicMismatchError(
+                f"topic {name} has {actual} partitions, stocksync is configured for {wanted} "
+                "(STOCKSYNC_PARTITIONS); recreate it or change the setting"
+            ) from None
+        return TopicState(name, actual, created=False)
+
+
+def _partition_count(admin: KafkaAdminClient, name: str) -> int:
+    (described,) = admin.describe_topics([name])
+    return len(described["partitions"])
+
+
+def _log_config(spec: TopicSpec) -> dict[str, str]:
+    return {key.replace(".", "_"): value for key, value in spec.config.items()}
+
+
+def delete_topics(settings: Settings, names: Iterable[str]) -> None:
+    admin = admin_client(settings)
+    try:
+        admin.delete_topics(list(names))
+    finally:
+        admin.close()

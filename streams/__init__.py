@@ -1,0 +1,1 @@
+"""Faust agents: thin translators between Kafka topics and the pure domain."""

@@ -1,0 +1,32 @@
+"""HTTP views for stock, served by every worker; a request for a SKU another worker owns is
+forwarded to it by faust's table routing (keys are UTF-8 SKU bytes everywhere, so every worker
+computes the same partition for a SKU as the producers did)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+from faust.web import Request, Response, View
+
+from stocksync.domain.stock import stock_view
+from stocksync.streams.state_codec import decode_stored
+
+
+def register_stock_api(app: faust.App, stock_table: Any, counters: Any) -> None:
+    @app.page("/stock/{sku}")
+    class StockView(View):
+        @app.table_route(table=stock_table, match_info="sku")
+        async def get(self, request: Request, sku: str) -> Response:
+            # Outside a stream, faust looks the key up in every local partition.
+            raw = stock_table.get(sku.encode())
+            if raw is None:
+                return self.json({"error": "unknown merchant SKU", "merchant_sku": sku},
+                                 status=404)
+            return self.json(stock_view(decode_stored(raw).stock))
+
+    @app.page("/stats")
+    class StatsView(View):
+        async def get(self, request: Request) -> Response:
+            return self.json({"worker": app.conf.canonical_url, **counters.as_dict()})
+
