@@ -81,5 +81,5 @@ def create_app(settings: Settings) -> StockApp:
         async for events in stream.take_events(settings.batch_size, settings.batch_within_s):
             await fold.process(events)
 
-    register_stock_api(app, stock_table, fold.counters)
+    register_stock_api(app, stock_table, fold.counters, settings.topic(STOCK_EVENTS.name))
     return StockApp(app=app, fold=fold, stock_table=stock_table)

@@ -13,7 +13,7 @@ from stocksync.domain.stock import stock_view
 from stocksync.streams.state_codec import decode_stored
 
 
-def register_stock_api(app: faust.App, stock_table: Any, counters: Any) -> None:
+def register_stock_api(app: faust.App, stock_table: Any, counters: Any, source_topic: str) -> None:
     @app.page("/stock/{sku}")
     class StockView(View):
         @app.table_route(table=stock_table, match_info="sku")
@@ -28,5 +28,19 @@ def register_stock_api(app: faust.App, stock_table: Any, counters: Any) -> None:
     @app.page("/stats")
     class StatsView(View):
         async def get(self, request: Request) -> Response:
-            return self.json({"worker": app.conf.canonical_url, **counters.as_dict()})
+            return self.json({
+                "worker": app.conf.canonical_url,
+                "ready": _ready(app),
+                "assigned_partitions": sorted(
+                    tp.partition for tp in app.consumer.assignment()
+                    if tp.topic == source_topic
+                ) if _ready(app) else [],
+                **counters.as_dict(),
+            })
+
+
+def _ready(app: faust.App) -> bool:
+    """Assigned, recovered and not rebalancing: the tables answer for what this worker owns."""
+    recovery = app.tables.recovery
+    return (not app.rebalancing and not recovery.in_recovery and recovery.completed.is_set())
 

@@ -1,0 +1,3 @@
+from stocksync.cli import main
+
+main()

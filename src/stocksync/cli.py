@@ -1,0 +1,179 @@
+"""The `stocksync` command. Settings are read once here and handed down."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from stocksync.logs import configure_logging
+from stocksync.settings import Settings, SettingsError
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.ensure_object(dict)["settings"]
+
+
+@click.group()
+@click.option("--bootstrap", envvar="KAFKA_BOOTSTRAP_SERVERS", default=None,
+              help="Kafka bootstrap servers (default: the local broker, 127.0.0.1:19092).")
+@click.pass_context
+def main(ctx: click.Context, bootstrap: str | None) -> None:
+    """stocksync: event-sourced multichannel inventory sync on Kafka."""
+    try:
+        settings = Settings.from_env(kafka_bootstrap_servers=bootstrap)
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from exc
+    configure_logging(settings.log_format, settings.log_level)
+    ctx.ensure_object(dict)["settings"] = settings
+
+
+# -- the local broker --------------------------------------------------------------------------
+
+@main.group()
+def kafka() -> None:
+    """Run a local single-node Kafka broker (KRaft) from Maven Central jars."""
+
+
+def _local_broker(settings: Settings):  # noqa: ANN202 - import kept lazy for CLI start-up time
+    from stocksync.local_kafka import LocalBroker
+
+    return LocalBroker.from_bootstrap(settings.home, settings.kafka_bootstrap_servers)
+
+
+@kafka.command("start")
+@click.pass_context
+def kafka_start(ctx: click.Context) -> None:
+    """Start the broker (fetching its jars with Maven the first time) and wait until it serves."""
+    from stocksync.local_kafka import BrokerError
+
+    broker = _local_broker(_settings(ctx))
+    try:
+        started = broker.start()
+    except BrokerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"kafka {'started' if started else 'already running'} at {broker.bootstrap}")
+
+
+@kafka.command("stop")
+@click.pass_context
+def kafka_stop(ctx: click.Context) -> None:
+    """Stop the local broker."""
+    broker = _local_broker(_settings(ctx))
+    click.echo("kafka stopped" if broker.stop() else "kafka was not running")
+
+
+@kafka.command("status")
+@click.pass_context
+def kafka_status(ctx: click.Context) -> None:
+    """Print whether the local broker runs (exit 1 when it does not)."""
+    broker = _local_broker(_settings(ctx))
+    status = broker.status()
+    click.echo(f"kafka {status} at {broker.bootstrap}")
+    ctx.exit(0 if status == "running" else 1)
+
+
+# -- topics ------------------------------------------------------------------------------------
+
+@main.group()
+def topics() -> None:
+    """The project's topics."""
+
+
+@topics.command("create")
+@click.pass_context
+def topics_create(ctx: click.Context) -> None:
+    """Create every project topic that is missing (existing ones are checked)."""
+    from stocksync.topic_admin import create_topics
+
+    for state in create_topics(_settings(ctx)):
+        verb = "created" if state.created else "exists "
+        click.echo(f"{verb} {state.name} ({state.partitions} partitions)")
+
+
+@topics.command("list")
+@click.pass_context
+def topics_list(ctx: click.Context) -> None:
+    """List the registry: every project topic with its key and value format."""
+    from stocksync.topics import ALL_TOPICS
+
+    settings = _settings(ctx)
+    for spec in ALL_TOPICS:
+        click.echo(f"{settings.topic(spec.name)}\n  key:   {spec.key}\n  value: {spec.value}")
+        for name, value in spec.config.items():
+            click.echo(f"  {name}={value}")
+
+
+# -- publishing --------------------------------------------------------------------------------
+
+@main.command()
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.pass_context
+def publish(ctx: click.Context, file: click.utils.LazyFile) -> None:
+    """Publish stock events from a JSON-lines FILE (- for stdin). Nothing is sent unless every
+    line is valid."""
+    from stocksync.event_json import EventFileError, read_event_lines
+    from stocksync.publisher import StockEventPublisher
+
+    try:
+        events = read_event_lines(file)
+    except EventFileError as exc:
+        click.echo(str(exc), err=True)
+        ctx.exit(2)
+    with StockEventPublisher(_settings(ctx)) as publisher:
+        count = publisher.publish(events)
+    click.echo(f"published {count} events to {_settings(ctx).topic('stock-events')}")
+
+
+# -- the worker --------------------------------------------------------------------------------
+
+@main.command()
+@click.option("--web-port", type=int, default=None, envvar="STOCKSYNC_WEB_PORT",
+              help="HTTP port (default 6066).")
+@click.option("--web-host", default=None, help="HTTP bind address (default 127.0.0.1).")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Where this worker keeps its RocksDB state.")
+@click.pass_context
+def worker(ctx: click.Context, web_port: int | None, web_host: str | None,
+           data_dir: Path | None) -> None:
+    """Run a stream-processing worker: folds stock events and serves HTTP."""
+    from stocksync.worker import run_worker
+
+    settings = _settings(ctx).with_overrides(web_port=web_port, web_host=web_host,
+                                             data_dir=data_dir.resolve() if data_dir else None)
+    run_worker(settings)
+
+
+# -- queries -----------------------------------------------------------------------------------
+
+@main.command()
+@click.argument("sku")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--url", default=None, help="A worker's base URL (default: this settings' worker).")
+@click.pass_context
+def stock(ctx: click.Context, sku: str, as_json: bool, url: str | None) -> None:
+    """Print a merchant SKU's stock per warehouse and in total."""
+    from stocksync.client import WorkerClient, WorkerError
+    from stocksync.render import render_stock
+
+    client = WorkerClient(url or _settings(ctx).web_url)
+    try:
+        view = client.stock(sku)
+    except WorkerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps(view, indent=2) if as_json else render_stock(view))
+
+
+@main.command()
+@click.pass_context
+def demo(ctx: click.Context) -> None:
+    """Start the local broker and a worker, publish a small scenario, print the stock."""
+    from stocksync.demo import run_demo
+
+    sys.exit(run_demo(_settings(ctx)))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,55 @@
+"""The producer API for upstream systems: validated stock events onto `stock-events`, keyed by SKU."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from kafka import KafkaProducer
+
+from stocksync.domain.events import StockEvent
+from stocksync.schemas.codec import EventCodec, default_codec
+from stocksync.settings import Settings
+from stocksync.topics import STOCK_EVENTS
+
+
+class StockEventPublisher:
+    """Encodes events as Avro single-object messages and sends them keyed by merchant SKU.
+
+    Encoding happens for every event before the first send, so a batch with an invalid event
+    sends nothing.
+    """
+
+    def __init__(self, settings: Settings, codec: EventCodec | None = None) -> None:
+        self._topic = settings.topic(STOCK_EVENTS.name)
+        self._codec = codec or default_codec()
+        self._producer = KafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            client_id=f"{settings.app_id}-publisher",
+            acks="all",
+            linger_ms=5,
+            # One in flight keeps a SKU's events in order even when a send is retried.
+            max_in_flight_requests_per_connection=1,
+            retries=5,
+        )
+
+    def publish(self, events: Iterable[StockEvent]) -> int:
+        messages = [(event.merchant_sku.encode(), self._codec.encode(event)) for event in events]
+        futures = [self._producer.send(self._topic, key=key, value=value)
+                   for key, value in messages]
+        self._producer.flush()
+        for future in futures:
+            future.get(timeout=30)  # raises the send error, if any
+        return len(messages)
+
+    def publish_raw(self, key: bytes | None, value: bytes) -> None:
+        """Send bytes as they are: for tests and tools that feed foreign producers' output."""
+        self._producer.send(self._topic, key=key, value=value).get(timeout=30)
+
+    def close(self) -> None:
+        self._producer.close()
+
+    def __enter__(self) -> StockEventPublisher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

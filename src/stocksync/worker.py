@@ -1,0 +1,28 @@
+"""Runs one stream-processing worker: creates the project's topics, then runs the faust app."""
+
+from __future__ import annotations
+
+from faust.worker import Worker
+
+from stocksync.logs import configure_logging, get_logger
+from stocksync.settings import Settings
+from stocksync.streams.app import create_app
+from stocksync.topic_admin import create_topics
+
+log = get_logger(__name__)
+
+
+def run_worker(settings: Settings) -> None:
+    create_topics(settings)
+    stock_app = create_app(settings)
+    worker = Worker(stock_app.app, loglevel=settings.log_level.upper(), quiet=True,
+                    override_logging=False)
+
+    @stock_app.app.on_startup.connect
+    async def _log_started(app, **kwargs) -> None:  # noqa: ANN001, ARG001 - faust signal shape
+        # faust's worker set up logging on its own terms; put ours back in place.
+        configure_logging(settings.log_format, settings.log_level)
+        log.info("worker_started", app_id=settings.app_id, web=settings.web_url,
+                 bootstrap=settings.kafka_bootstrap_servers, data_dir=str(settings.worker_data_dir))
+
+    worker.execute_from_commandline()

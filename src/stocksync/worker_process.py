@@ -1,0 +1,131 @@
+"""Worker processes and bounded waits: used by the demo and by the tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from stocksync.settings import Settings
+
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def eventually(probe: Callable[[], T | None], *, timeout_s: float = 60.0,
+               interval_s: float = 0.2, what: str = "condition") -> T:
+    """Poll `probe` until it returns something other than None (bounded in time)."""
+    deadline = time.monotonic() + timeout_s
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = probe()
+        except (AssertionError, OSError, urllib.error.URLError, ValueError) as exc:
+            last_error, value = exc, None
+        if value is not None:
+            return value
+        time.sleep(interval_s)
+    raise AssertionError(f"timed out after {timeout_s}s waiting for {what}; last error: "
+                         f"{last_error!r}")
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    return {
+        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+        "STOCKSYNC_TOPIC_PREFIX": settings.topic_prefix,
+        "STOCKSYNC_APP_ID": settings.app_id,
+        "STOCKSYNC_PARTITIONS": str(settings.partitions),
+        "STOCKSYNC_WEB_PORT": str(settings.web_port),
+        "STOCKSYNC_WEB_HOST": settings.web_host,
+        "STOCKSYNC_HOME": str(settings.home),
+        "STOCKSYNC_DATA_DIR": str(settings.worker_data_dir),
+        "STOCKSYNC_LOG_FORMAT": settings.log_format,
+        "STOCKSYNC_BATCH_WITHIN_S": str(settings.batch_within_s),
+    }
+
+
+class WorkerProcess:
+    """A `stocksync worker` subprocess with its own web port and state folder."""
+
+    def __init__(self, name: str, settings: Settings, log_path: Path) -> None:
+        self.name = name
+        self.settings = settings
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return self.settings.web_url
+
+    def start(self) -> None:
+        env = {**os.environ, **settings_env(self.settings)}
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "stocksync", "worker"],
+            env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        log.close()
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def get(self, path: str, timeout_s: float = 10.0) -> tuple[int, Any]:
+        """GET a path of this worker's API: (status, parsed JSON)."""
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=timeout_s) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"null")
+
+    def stats(self) -> dict[str, Any]:
+        return self.get("/stats")[1]
+
+    def wait_until_serving(self, timeout_s: float = 90.0) -> None:
+        def serving() -> bool | None:
+            if not self.alive():
+                raise RuntimeError(f"worker {self.name} exited:\n{self.log_tail()}")
+            status, body = self.get("/stats", timeout_s=2)
+            return True if status == 200 and body.get("ready") else None
+
+        try:
+            eventually(serving, timeout_s=timeout_s, interval_s=0.3,
+                       what=f"worker {self.name} to serve")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{self.log_tail()}") from None
+
+    def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 30.0) -> None:
+        if not self.alive():
+            return
+        assert self.process is not None
+        os.killpg(self.process.pid, sig)
+        try:
+            self.process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def kill(self) -> None:
+        """kill -9: no shutdown hooks, no final commit."""
+        self.stop(signal.SIGKILL)
+
+    def log_tail(self, lines: int = 60) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return "(no worker log)"
+        return "\n".join(text.splitlines()[-lines:])
