@@ -29,7 +29,7 @@ def register_stock_api(app: faust.App, stock_table: Any, counters: Any, source_t
     class StatsView(View):
         async def get(self, request: Request) -> Response:
             return self.json({
-                "worker": app.conf.canonical_url,
+                "worker": str(app.conf.canonical_url),
                 "ready": _ready(app),
                 "assigned_partitions": sorted(
                     tp.partition for tp in app.consumer.assignment()

@@ -191,7 +191,7 @@ class LocalBroker:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         result = subprocess.run(
             ["java", "-cp", f"{self.lib_dir}/*", STORAGE_TOOL, "format",
-             "-t", _cluster_id(), "-c", str(self.properties_file)],
+             f"--cluster-id={_cluster_id()}", "--config", str(self.properties_file)],
             capture_output=True, text=True, check=False,
         )
         if result.returncode != 0:

@@ -13,13 +13,14 @@ log = get_logger(__name__)
 
 
 def run_worker(settings: Settings) -> None:
+    settings.worker_data_dir.mkdir(parents=True, exist_ok=True)
     create_topics(settings)
     stock_app = create_app(settings)
     worker = Worker(stock_app.app, loglevel=settings.log_level.upper(), quiet=True,
                     override_logging=False)
 
-    @stock_app.app.on_startup.connect
-    async def _log_started(app, **kwargs) -> None:  # noqa: ANN001, ARG001 - faust signal shape
+    @stock_app.app.task
+    async def _log_started() -> None:
         # faust's worker set up logging on its own terms; put ours back in place.
         configure_logging(settings.log_format, settings.log_level)
         log.info("worker_started", app_id=settings.app_id, web=settings.web_url,
