@@ -59,7 +59,9 @@ class OrderBook(Mapping[str, Order]):
     def __getitem__(self, order_id: str) -> Order:
         return self._shards[_shard_of(order_id, len(self._shards))][order_id]
 
-    def get(self, order_id: str, default: Order | None = None) -> Order | None:  # type: ignore[override]
+    def get(  # type: ignore[override]
+        self, order_id: str, default: Order | None = None
+    ) -> Order | None:
         return self._shards[_shard_of(order_id, len(self._shards))].get(order_id, default)
 
     def __contains__(self, order_id: object) -> bool:
@@ -87,12 +89,14 @@ class OrderBook(Mapping[str, Order]):
 
     def set(self, order_id: str, order: Order) -> OrderBook:
         """A book in which `order_id` maps to `order`."""
-        index = _shard_of(order_id, len(self._shards))
+        count = len(self._shards)
+        index = _shard_of(order_id, count)
         shard = self._shards[index]
         size = self._size if order_id in shard else self._size + 1
-        if _shard_count_for(size) > len(self._shards):
+        if size > _SHARD_TARGET * count and count < _MAX_SHARDS:
             return _resharded(self, _shard_count_for(size)).set(order_id, order)
-        shards = _replaced(self._shards, index, {**shard, order_id: order})
+        shard = {**shard, order_id: order}
+        shards = (shard,) if count == 1 else _replaced(self._shards, index, shard)
         oldest, due = self._oldest, self._due
         if order.closed_at is not None and order.closed_at < oldest[index]:
             oldest = _replaced(oldest, index, order.closed_at)

@@ -146,7 +146,9 @@ def _booked(state: SkuStock, order_id: str, order: Order) -> SkuStock:
     return _evolve(state, warehouses=warehouses, orders=state.orders.set(order_id, order))
 
 
-def _released(state: SkuStock, order_id: str, order: Order, closing: OrderState, at: int) -> SkuStock:
+def _released(
+    state: SkuStock, order_id: str, order: Order, closing: OrderState, at: int
+) -> SkuStock:
     warehouses = _adjusted(state.warehouses, order.warehouse_id, booked=-order.qty)
     closed = Order(order.warehouse_id, order.qty, closing, at)
     return _evolve(state, warehouses=warehouses, orders=state.orders.set(order_id, closed))
@@ -180,36 +182,44 @@ def _receive_purchase(state: SkuStock, event: PurchaseReceived) -> Outcome:
     return _evolve(state, warehouses=warehouses, purchase_orders=purchase_orders)
 
 
-def _stock_out(state: SkuStock, event: StockRemovedManually | SaleShipped | TransferShipped) -> Outcome:
+def _stock_out(
+    state: SkuStock, event: StockRemovedManually | SaleShipped | TransferShipped
+) -> Outcome:
     if event.qty <= 0:
         return _non_positive(event.qty)
-    in_stock = state.warehouse(event.warehouse_id).in_stock
-    if event.qty > in_stock:
-        return Rejected(
-            RejectionReason.INSUFFICIENT_STOCK,
-            f"{event.qty} out of {event.warehouse_id!r} holding {in_stock}",
-        )
+    shortage = _shortage(state, event.warehouse_id, event.qty)
+    if shortage is not None:
+        return shortage
     warehouses = _adjusted(state.warehouses, event.warehouse_id, in_stock=-event.qty)
     return _evolve(state, warehouses=warehouses)
 
 
 def _ship_sale(state: SkuStock, event: SaleShipped) -> Outcome:
     """A sale; with an order_id it also fulfils that order, at most once."""
-    if event.qty <= 0:
-        return _non_positive(event.qty)
-    if event.order_id is None:
-        return _stock_out(state, event)
+    if event.qty <= 0 or event.order_id is None:
+        return _stock_out(state, event)  # rejected, or a plain stock-out
     order = state.orders.get(event.order_id)
     if order is not None and order.state is not BOOKED:
         return _refused(event.order_id, order, SHIPPED)
-    shipped = _stock_out(state, event)
-    if isinstance(shipped, Rejected):
-        return shipped
+    shortage = _shortage(state, event.warehouse_id, event.qty)
+    if shortage is not None:
+        return shortage
+    warehouses = _adjusted(state.warehouses, event.warehouse_id, in_stock=-event.qty)
     if order is not None:
-        return _released(shipped, event.order_id, order, SHIPPED, event.occurred_at)
-    # recorded as shipped, so that a late "new" for this order cannot book it
-    record = Order(event.warehouse_id, event.qty, SHIPPED, event.occurred_at)
-    return _evolve(shipped, orders=shipped.orders.set(event.order_id, record))
+        warehouses = _adjusted(warehouses, order.warehouse_id, booked=-order.qty)
+        shipped = Order(order.warehouse_id, order.qty, SHIPPED, event.occurred_at)
+    else:  # recorded as shipped, so that a late "new" for it cannot book it
+        shipped = Order(event.warehouse_id, event.qty, SHIPPED, event.occurred_at)
+    return _evolve(state, warehouses=warehouses, orders=state.orders.set(event.order_id, shipped))
+
+
+def _shortage(state: SkuStock, warehouse_id: str, qty: int) -> Rejected | None:
+    in_stock = state.warehouse(warehouse_id).in_stock
+    if qty <= in_stock:
+        return None
+    return Rejected(
+        RejectionReason.INSUFFICIENT_STOCK, f"{qty} out of {warehouse_id!r} holding {in_stock}"
+    )
 
 
 def _count(state: SkuStock, event: StockCounted) -> Outcome:
