@@ -10,7 +10,8 @@ StockNumbers = dict[str, int]
 
 
 def stock_view(state: SkuStock) -> dict[str, object]:
-    """Per warehouse (sorted by id) and in total: in_stock, booked, reserved, available, incoming."""
+    """Per warehouse (sorted by id) and in total: in_stock, booked, reserved, available,
+    incoming."""
     warehouses = {wid: _numbers(state.warehouses[wid]) for wid in sorted(state.warehouses)}
     return {
         "merchant_sku": state.merchant_sku,
