@@ -1,4 +1,4 @@
-"""Avro binary encoders for the event records, compiled once per schema; they validate as they write.
+"""Avro binary encoders for the event records, compiled once per schema, validating as they write.
 
 Each field encoder ``write(out, value)`` appends the value's Avro binary form to ``out`` or raises
 ``ValueMismatch`` saying what is wrong, so one pass both validates and encodes, with the field
@@ -43,21 +43,21 @@ def _type_name(value: Any) -> str:
 
 def _write_null(out: bytearray, value: Any) -> None:
     if value is not None:
-        raise ValueMismatch("expected null, got %s" % _type_name(value))
+        raise ValueMismatch(f"expected null, got {_type_name(value)}")
 
 
 def _write_boolean(out: bytearray, value: Any) -> None:
     if not isinstance(value, bool):
-        raise ValueMismatch("expected bool, got %s" % _type_name(value))
+        raise ValueMismatch(f"expected bool, got {_type_name(value)}")
     out.append(1 if value else 0)
 
 
 def _integer_writer(low: int, high: int, label: str) -> FieldWriter:
     def write_integer(out: bytearray, value: Any) -> None:
         if not isinstance(value, int) or isinstance(value, bool):
-            raise ValueMismatch("expected int, got %s" % _type_name(value))
+            raise ValueMismatch(f"expected int, got {_type_name(value)}")
         if value < low or value > high:
-            raise ValueMismatch("%d is outside the %s range" % (value, label))
+            raise ValueMismatch(f"{value} is outside the {label} range")
         write_long(out, value)
 
     return write_integer
@@ -66,29 +66,29 @@ def _integer_writer(low: int, high: int, label: str) -> FieldWriter:
 def _float_writer(packer: struct.Struct) -> FieldWriter:
     def write_float(out: bytearray, value: Any) -> None:
         if not isinstance(value, (int, float)) or isinstance(value, bool):
-            raise ValueMismatch("expected float, got %s" % _type_name(value))
+            raise ValueMismatch(f"expected float, got {_type_name(value)}")
         try:
             out += packer.pack(value)
         except (OverflowError, struct.error) as exc:
-            raise ValueMismatch("%r does not fit: %s" % (value, exc)) from None
+            raise ValueMismatch(f"{value!r} does not fit: {exc}") from None
 
     return write_float
 
 
 def _write_bytes(out: bytearray, value: Any) -> None:
     if not isinstance(value, (bytes, bytearray)):
-        raise ValueMismatch("expected bytes, got %s" % _type_name(value))
+        raise ValueMismatch(f"expected bytes, got {_type_name(value)}")
     write_long(out, len(value))
     out += value
 
 
 def _write_string(out: bytearray, value: Any) -> None:
     if not isinstance(value, str):
-        raise ValueMismatch("expected str, got %s" % _type_name(value))
+        raise ValueMismatch(f"expected str, got {_type_name(value)}")
     try:
         encoded = value.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise ValueMismatch("not encodable as UTF-8: %s" % exc.reason) from None
+        raise ValueMismatch(f"not encodable as UTF-8: {exc.reason}") from None
     write_long(out, len(encoded))
     out += encoded
 
@@ -115,7 +115,7 @@ def compile_record_writer(
     """
     node = parse_schema(dict(schema))
     if not isinstance(node, dict) or node["type"] != "record":
-        raise SchemaContractError("%s is not a record schema" % schema.get("name"))
+        raise SchemaContractError(f"{schema.get('name')} is not a record schema")
     return [(field["name"], _compile(field["type"], enum_types)) for field in node["fields"]]
 
 
@@ -131,12 +131,14 @@ def _compile(node: Node, enum_types: Mapping[str, type[enum.Enum]]) -> FieldWrit
         return _compile_array(_compile(node["items"], enum_types))
     if kind == "map":
         return _compile_map(_compile(node["values"], enum_types))
-    raise SchemaContractError("the event codec cannot write %s %s" % (kind, node.get("name")))
+    raise SchemaContractError(f"the event codec cannot write {kind} {node.get('name')}")
 
 
-def _compile_nullable(branches: list[Node], enum_types: Mapping[str, type[enum.Enum]]) -> FieldWriter:
+def _compile_nullable(
+    branches: list[Node], enum_types: Mapping[str, type[enum.Enum]]
+) -> FieldWriter:
     if len(branches) != 2 or "null" not in branches:
-        raise SchemaContractError("only unions of null and one type are supported: %r" % branches)
+        raise SchemaContractError(f"only unions of null and one type are supported: {branches!r}")
     null_index = branches.index("null")
     value_index = 1 - null_index
     write_value = _compile(branches[value_index], enum_types)
@@ -157,19 +159,19 @@ def _compile_enum(node: dict[str, Any], enum_types: Mapping[str, type[enum.Enum]
     short_name = node["name"].rpartition(".")[2]
     enum_type = enum_types.get(short_name)
     if enum_type is None:
-        raise SchemaContractError("no domain enum for Avro enum %s" % node["name"])
+        raise SchemaContractError(f"no domain enum for Avro enum {node['name']}")
     symbols = [member.value for member in enum_type]
     if symbols != node["symbols"]:
         raise SchemaContractError(
-            "enum %s symbols %s differ from %s %s"
-            % (node["name"], node["symbols"], enum_type.__name__, symbols)
+            f"enum {node['name']} symbols {node['symbols']} differ from"
+            f" {enum_type.__name__} {symbols}"
         )
     index_by_member = {member: index for index, member in enumerate(enum_type)}
 
     def write_enum(out: bytearray, value: Any) -> None:
         index = index_by_member.get(value) if isinstance(value, enum_type) else None
         if index is None:
-            raise ValueMismatch("expected %s, got %r" % (enum_type.__name__, value))
+            raise ValueMismatch(f"expected {enum_type.__name__}, got {value!r}")
         write_long(out, index)
 
     return write_enum
@@ -178,14 +180,14 @@ def _compile_enum(node: dict[str, Any], enum_types: Mapping[str, type[enum.Enum]
 def _compile_array(write_item: FieldWriter) -> FieldWriter:
     def write_array(out: bytearray, value: Any) -> None:
         if not isinstance(value, (tuple, list)):
-            raise ValueMismatch("expected a tuple, got %s" % _type_name(value))
+            raise ValueMismatch(f"expected a tuple, got {_type_name(value)}")
         if value:
             write_long(out, len(value))
             for position, item in enumerate(value):
                 try:
                     write_item(out, item)
                 except ValueMismatch as exc:
-                    raise ValueMismatch("item %d: %s" % (position, exc)) from None
+                    raise ValueMismatch(f"item {position}: {exc}") from None
         out.append(0)
 
     return write_array
@@ -194,7 +196,7 @@ def _compile_array(write_item: FieldWriter) -> FieldWriter:
 def _compile_map(write_value: FieldWriter) -> FieldWriter:
     def write_map(out: bytearray, value: Any) -> None:
         if not isinstance(value, Mapping):
-            raise ValueMismatch("expected a mapping, got %s" % _type_name(value))
+            raise ValueMismatch(f"expected a mapping, got {_type_name(value)}")
         if value:
             write_long(out, len(value))
             for key, item in value.items():
@@ -202,7 +204,7 @@ def _compile_map(write_value: FieldWriter) -> FieldWriter:
                     _write_string(out, key)
                     write_value(out, item)
                 except ValueMismatch as exc:
-                    raise ValueMismatch("key %r: %s" % (key, exc)) from None
+                    raise ValueMismatch(f"key {key!r}: {exc}") from None
         out.append(0)
 
     return write_map

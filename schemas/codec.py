@@ -13,6 +13,7 @@ the current and every released version and resolves it into the current schema o
 from __future__ import annotations
 
 import copy
+import enum
 import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields as dataclass_fields
@@ -29,7 +30,12 @@ from .errors import (
     SchemaContractError,
     UnknownSchemaError,
 )
-from .fingerprint import canonical_form, schema_fingerprint
+from .fingerprint import (
+    apache_python_canonical_form,
+    canonical_form,
+    fingerprint_bytes,
+    schema_fingerprint,
+)
 from .resolving_decoder import BodyError, Node, Reader, compile_reader, parse_schema
 from .schema_files import Schema, current_event_schemas, released_event_schemas
 
@@ -49,7 +55,10 @@ MAGIC = b"\xc3\x01"
 HEADER_SIZE = 10  # magic + 8 fingerprint bytes
 
 # The Avro enums of the contract, by short name, and the domain enums that hold their symbols.
-DOMAIN_ENUMS = {"OrderStatus": OrderStatus, "MappingAction": MappingAction}
+DOMAIN_ENUMS: dict[str, type[enum.Enum]] = {
+    "OrderStatus": OrderStatus,
+    "MappingAction": MappingAction,
+}
 
 _MISSING = object()
 Convert = Callable[[Any], Any]
@@ -89,7 +98,7 @@ class EventCodec:
             name = event_type.__name__
             schema = current.get(name)
             if schema is None:
-                raise SchemaContractError("no schema avro/%s.avsc for %s" % (name, name))
+                raise SchemaContractError(f"no schema avro/{name}.avsc for {name}")
             _check_fields_match(event_type, schema)
             fingerprint = schema_fingerprint(schema)
             self._schemas[event_type] = schema
@@ -105,7 +114,7 @@ class EventCodec:
         writers.extend((_short_name(schema), dict(schema)) for schema in extra_writer_schemas)
         for name, writer in writers:
             if name not in builders:
-                raise SchemaContractError("writer schema %s names no current event record" % name)
+                raise SchemaContractError(f"writer schema {name} names no current event record")
             self._add_reader(name, writer, current[name], builders[name])
 
     def _add_reader(
@@ -115,19 +124,29 @@ class EventCodec:
         reader: Schema,
         build: Callable[[dict[str, Any]], StockEvent],
     ) -> None:
-        fingerprint = schema_fingerprint(writer)
         canonical = canonical_form(writer)
-        known = self._canonical_by_fingerprint.get(fingerprint)
-        if known is not None:
-            if known != canonical:
-                raise SchemaContractError("fingerprint collision: %s" % fingerprint.hex())
+        # The spec's fingerprint, and the one the Apache Python package computes for the same
+        # schema (it differs when the schema has a logical type): both name this writer.
+        fingerprints = {
+            fingerprint_bytes(canonical),
+            fingerprint_bytes(apache_python_canonical_form(writer)),
+        }
+        new = set()
+        for fingerprint in fingerprints:
+            known = self._canonical_by_fingerprint.get(fingerprint)
+            if known is None:
+                new.add(fingerprint)
+            elif known != canonical:
+                raise SchemaContractError(f"fingerprint collision: {fingerprint.hex()}")
+        if not new:
             return  # the same writer schema, listed twice (current == a released version)
         try:
             read = compile_reader(writer, reader)
         except SchemaContractError as exc:
-            raise SchemaContractError("%s (fingerprint %s): %s" % (name, fingerprint.hex(), exc))
-        self._canonical_by_fingerprint[fingerprint] = canonical
-        self._read_plans[fingerprint] = _ReadPlan(name, read, build)
+            raise SchemaContractError(f"{name} ({canonical}): {exc}") from None
+        for fingerprint in new:
+            self._canonical_by_fingerprint[fingerprint] = canonical
+            self._read_plans[fingerprint] = _ReadPlan(name, read, build)
 
     def encode(self, event: StockEvent) -> bytes:
         """The event as a single-object-encoded message written with its current schema."""
@@ -148,15 +167,18 @@ class EventCodec:
     def decode(self, data: bytes) -> StockEvent:
         """The event in a single-object-encoded message; EventDecodeError for any other bytes."""
         if type(data) is not bytes:
+            if not isinstance(data, (bytearray, memoryview)):
+                # A Kafka tombstone (None) or a wrong argument: still a dead letter, not a crash.
+                raise BadHeaderError(f"expected bytes, got {type(data).__name__}")
             data = bytes(data)
         if len(data) < HEADER_SIZE:
             raise BadHeaderError(
-                "message of %d bytes is shorter than the %d-byte single-object header"
-                % (len(data), HEADER_SIZE)
+                f"message of {len(data)} bytes is shorter than the {HEADER_SIZE}-byte"
+                " single-object header"
             )
         if data[0] != 0xC3 or data[1] != 0x01:
             raise BadHeaderError(
-                "message starts with %s, not the single-object marker c301" % data[:2].hex()
+                f"message starts with {data[:2].hex()}, not the single-object marker c301"
             )
         plan = self._read_plans.get(data[2:HEADER_SIZE])
         if plan is None:
@@ -164,11 +186,11 @@ class EventCodec:
         try:
             record, end = plan.read(data, HEADER_SIZE)
         except BodyError as exc:
-            raise MalformedBodyError("%s: %s" % (plan.record_name, exc.describe())) from exc
+            raise MalformedBodyError(f"{plan.record_name}: {exc.describe()}") from exc
         if end != len(data):
             raise MalformedBodyError(
-                "%s: %d bytes left after the record ends at byte %d"
-                % (plan.record_name, len(data) - end, end)
+                f"{plan.record_name}: {len(data) - end} bytes left after the record ends"
+                f" at byte {end}"
             )
         return plan.build(record)
 
@@ -200,8 +222,8 @@ def _check_fields_match(event_type: type[StockEvent], schema: Schema) -> None:
     actual = [field["name"] for field in schema["fields"]]
     if expected != actual:
         raise SchemaContractError(
-            "%s: schema fields %s differ from the dataclass fields %s"
-            % (event_type.__name__, actual, expected)
+            f"{event_type.__name__}: schema fields {actual} differ from the dataclass fields"
+            f" {expected}"
         )
 
 
@@ -232,9 +254,9 @@ def _to_domain(node: Node) -> Convert | None:
         if not inner:
             return None
         if len(inner) > 1 or "null" not in node or len(node) != 2:
-            raise SchemaContractError("unsupported union for the event dataclasses: %r" % node)
-        convert_value = inner[0]
-        return lambda value: None if value is None else convert_value(value)
+            raise SchemaContractError(f"unsupported union for the event dataclasses: {node!r}")
+        convert_branch = inner[0]
+        return lambda value: None if value is None else convert_branch(value)
     kind = node["type"]
     if kind == "enum":
         domain_enum = DOMAIN_ENUMS[node["name"].rpartition(".")[2]]
@@ -245,8 +267,8 @@ def _to_domain(node: Node) -> Convert | None:
             return tuple
         return lambda items: tuple(map(convert_item, items))
     if kind == "map":
-        convert_value = _to_domain(node["values"])
-        if convert_value is None:
+        convert_map_value = _to_domain(node["values"])
+        if convert_map_value is None:
             return None
-        return lambda values: {key: convert_value(value) for key, value in values.items()}
-    raise SchemaContractError("unsupported type for the event dataclasses: %s" % kind)
+        return lambda values: {key: convert_map_value(value) for key, value in values.items()}
+    raise SchemaContractError(f"unsupported type for the event dataclasses: {kind}")

@@ -20,8 +20,8 @@ class UnknownSchemaError(EventDecodeError):
 
     def __init__(self, fingerprint: bytes) -> None:
         super().__init__(
-            "unknown writer schema: fingerprint %s (little-endian CRC-64-AVRO) is neither a current"
-            " nor a released event schema" % fingerprint.hex()
+            f"unknown writer schema: fingerprint {fingerprint.hex()} (little-endian CRC-64-AVRO)"
+            " is neither a current nor a released event schema"
         )
         self.fingerprint = fingerprint
 
@@ -34,7 +34,7 @@ class EventEncodeError(Exception):
     """An event that does not fit its Avro schema: a wrong type or a missing field."""
 
     def __init__(self, record: str, field: str | None, message: str) -> None:
-        super().__init__("%s.%s: %s" % (record, field, message) if field else "%s: %s" % (record, message))
+        super().__init__(f"{record}.{field}: {message}" if field else f"{record}: {message}")
         self.record = record
         self.field = field
         self.message = message

@@ -51,8 +51,8 @@ class BodyError(Exception):
 
     def describe(self) -> str:
         where = ".".join(reversed(self.path))
-        at = "" if self.pos is None else " at byte %d" % self.pos
-        return ("field %s%s: %s" % (where, at, self.message)) if where else self.message + at
+        at = "" if self.pos is None else f" at byte {self.pos}"
+        return f"field {where}{at}: {self.message}" if where else self.message + at
 
 
 class _Incompatible(Exception):
@@ -77,18 +77,19 @@ def _parse(schema: Any, namespace: str, names: dict[str, Node]) -> Node:
             return schema
         for candidate in (_fullname(schema, namespace), schema):
             if candidate in names:
-                node = names[candidate]
-                if node["type"] == "record" and "fields" not in node:
-                    raise SchemaContractError("recursive type %s is not supported" % candidate)
-                return node
-        raise SchemaContractError("unknown type name %r" % schema)
+                named = names[candidate]
+                if named["type"] == "record" and "fields" not in named:
+                    raise SchemaContractError(f"recursive type {candidate} is not supported")
+                return named
+        raise SchemaContractError(f"unknown type name {schema!r}")
     if isinstance(schema, list):
         return [_parse(branch, namespace, names) for branch in schema]
     if not isinstance(schema, dict) or "type" not in schema:
-        raise SchemaContractError("not an Avro schema: %r" % (schema,))
+        raise SchemaContractError(f"not an Avro schema: {schema!r}")
     kind = schema["type"]
-    if not isinstance(kind, str) or (kind not in PRIMITIVES and kind not in _NAMED
-                                     and kind not in ("array", "map")):
+    if not isinstance(kind, str) or (
+        kind not in PRIMITIVES and kind not in _NAMED and kind not in ("array", "map")
+    ):
         return _parse(kind, namespace, names)  # {"type": <a type or a name>}
     if kind in PRIMITIVES:
         return kind
@@ -105,7 +106,7 @@ def _parse(schema: Any, namespace: str, names: dict[str, Node]) -> Node:
         "aliases": {_fullname(alias, own_namespace) for alias in schema.get("aliases", ())},
     }
     if full in names:
-        raise SchemaContractError("type %s defined twice" % full)
+        raise SchemaContractError(f"type {full} defined twice")
     names[full] = node
     if kind == "enum":
         node["symbols"] = list(schema["symbols"])
@@ -138,11 +139,11 @@ def _describe(node: Node) -> str:
     if isinstance(node, str):
         return node
     if isinstance(node, list):
-        return "union[%s]" % ", ".join(_describe(branch) for branch in node)
+        return "union[" + ", ".join(_describe(branch) for branch in node) + "]"
     if "name" in node:
         return node["name"]
     inner = node.get("items", node.get("values"))
-    return "%s<%s>" % (node["type"], _describe(inner))
+    return f"{node['type']}<{_describe(inner)}>"
 
 
 def _min_size(node: Node) -> int:
@@ -194,14 +195,14 @@ def _read_null(data: bytes, pos: int) -> tuple[None, int]:
 def _read_boolean(data: bytes, pos: int) -> tuple[bool, int]:
     byte = data[pos]
     if byte > 1:
-        raise BodyError("boolean byte must be 0 or 1, got %d" % byte, pos)
+        raise BodyError(f"boolean byte must be 0 or 1, got {byte}", pos)
     return byte == 1, pos + 1
 
 
 def _read_int(data: bytes, pos: int) -> tuple[int, int]:
     value, end = read_long(data, pos)
     if value < _INT_MIN or value > _INT_MAX:
-        raise BodyError("int %d out of 32-bit range" % value, pos)
+        raise BodyError(f"int {value} out of 32-bit range", pos)
     return value, end
 
 
@@ -221,11 +222,9 @@ def _read_length(data: bytes, pos: int) -> tuple[int, int]:
     """A byte count, checked against what is left before anything is sliced."""
     size, start = read_long(data, pos)
     if size < 0:
-        raise BodyError("negative length %d" % size, pos)
+        raise BodyError(f"negative length {size}", pos)
     if start + size > len(data):
-        raise BodyError(
-            "length %d exceeds the %d bytes left" % (size, len(data) - start), pos
-        )
+        raise BodyError(f"length {size} exceeds the {len(data) - start} bytes left", pos)
     return size, start
 
 
@@ -241,7 +240,7 @@ def _read_string(data: bytes, pos: int) -> tuple[str, int]:
     try:
         return data[start:end].decode("utf-8"), end
     except UnicodeDecodeError as exc:
-        raise BodyError("string is not valid UTF-8 (%s)" % exc.reason, pos) from None
+        raise BodyError(f"string is not valid UTF-8 ({exc.reason})", pos) from None
 
 
 _PRIMITIVE_READERS: dict[str, Reader] = {
@@ -281,7 +280,7 @@ def compile_reader(writer: Any, reader: Any) -> Reader:
     try:
         return _compile(parse_schema(writer), parse_schema(reader))
     except _Incompatible as exc:
-        raise SchemaContractError("writer cannot be read as reader: %s" % exc) from None
+        raise SchemaContractError(f"writer cannot be read as reader: {exc}") from None
 
 
 def _names_match(writer: dict[str, Any], reader: dict[str, Any]) -> bool:
@@ -306,15 +305,15 @@ def _compile(writer: Node, reader: Node) -> Reader:
             return _PRIMITIVE_READERS[w_kind]
         if r_kind in _PROMOTIONS.get(w_kind, ()):
             return _promoted(w_kind, r_kind)
-        raise _Incompatible("%s cannot be read as %s" % (w_kind, _describe(reader)))
+        raise _Incompatible(f"{w_kind} cannot be read as {_describe(reader)}")
     if w_kind != r_kind:
-        raise _Incompatible("%s cannot be read as %s" % (_describe(writer), _describe(reader)))
+        raise _Incompatible(f"{_describe(writer)} cannot be read as {_describe(reader)}")
     if w_kind == "array":
         return _compile_blocks(writer["items"], _compile(writer["items"], reader["items"]), False)
     if w_kind == "map":
         return _compile_blocks(writer["values"], _compile(writer["values"], reader["values"]), True)
     if not _names_match(writer, reader):
-        raise _Incompatible("%s cannot be read as %s" % (writer["name"], reader["name"]))
+        raise _Incompatible(f"{writer['name']} cannot be read as {reader['name']}")
     if w_kind == "enum":
         return _compile_enum(writer, reader)
     if w_kind == "fixed":
@@ -335,7 +334,7 @@ def _compile_writer_union(writer: list[Node], reader: Node) -> Reader:
     def read_union(data: bytes, pos: int) -> tuple[Any, int]:
         index, start = read_long(data, pos)
         if index < 0 or index >= count:
-            raise BodyError("union index %d outside 0..%d" % (index, count - 1), pos)
+            raise BodyError(f"union index {index} outside 0..{count - 1}", pos)
         return branches[index](data, start)
 
     return read_union
@@ -351,7 +350,7 @@ def _compile_reader_union(writer: Node, reader: list[Node]) -> Reader:
             return _compile(writer, branch)
         except _Incompatible:
             continue
-    raise _Incompatible("%s matches no branch of %s" % (_describe(writer), _describe(reader)))
+    raise _Incompatible(f"{_describe(writer)} matches no branch of {_describe(reader)}")
 
 
 def _fail(message: str) -> Reader:
@@ -377,7 +376,7 @@ def _compile_blocks(writer_item: Node, read_item: Reader, is_map: bool) -> Reade
             room = (len(data) - pos) // min_size if min_size else MAX_ZERO_SIZE_ITEMS
             if count > room:
                 raise BodyError(
-                    "block of %d items cannot fit in the %d bytes left" % (count, len(data) - pos),
+                    f"block of {count} items cannot fit in the {len(data) - pos} bytes left",
                     block_start,
                 )
             for _ in range(count):
@@ -394,20 +393,19 @@ def _compile_blocks(writer_item: Node, read_item: Reader, is_map: bool) -> Reade
 def _compile_enum(writer: dict[str, Any], reader: dict[str, Any]) -> Reader:
     reader_symbols = set(reader["symbols"])
     fallback = reader["default"]
-    targets = [
-        symbol if symbol in reader_symbols else fallback for symbol in writer["symbols"]
-    ]
+    targets = [symbol if symbol in reader_symbols else fallback for symbol in writer["symbols"]]
     writer_symbols = writer["symbols"]
     count = len(targets)
 
     def read_enum(data: bytes, pos: int) -> tuple[str, int]:
         index, end = read_long(data, pos)
         if index < 0 or index >= count:
-            raise BodyError("enum index %d outside 0..%d" % (index, count - 1), pos)
+            raise BodyError(f"enum index {index} outside 0..{count - 1}", pos)
         symbol = targets[index]
         if symbol is None:
             raise BodyError(
-                "symbol %s is not in reader enum %s" % (writer_symbols[index], reader["name"]), pos
+                f"symbol {writer_symbols[index]} is not in reader enum {reader['name']}",
+                pos,
             )
         return symbol, end
 
@@ -417,7 +415,7 @@ def _compile_enum(writer: dict[str, Any], reader: dict[str, Any]) -> Reader:
 def _compile_fixed(writer: dict[str, Any], reader: dict[str, Any]) -> Reader:
     size = writer["size"]
     if size != reader["size"]:
-        raise _Incompatible("fixed %s has size %d, reader %d" % (writer["name"], size, reader["size"]))
+        raise _Incompatible(f"fixed {writer['name']} has size {size}, reader {reader['size']}")
 
     def read_fixed(data: bytes, pos: int) -> tuple[bytes, int]:
         end = pos + size
@@ -443,7 +441,7 @@ def _compile_record(writer: dict[str, Any], reader: dict[str, Any]) -> Reader:
         try:
             read = _compile(w_field["type"], r_field["type"])
         except _Incompatible as exc:
-            raise _Incompatible("%s.%s: %s" % (writer["name"], w_field["name"], exc)) from None
+            raise _Incompatible(f"{writer['name']}.{w_field['name']}: {exc}") from None
         steps.append((r_field["name"], w_field["name"], read))
         filled.add(r_field["name"])
     defaults: list[tuple[str, Any, bool]] = []  # (name, value, copy it per message)
@@ -452,8 +450,8 @@ def _compile_record(writer: dict[str, Any], reader: dict[str, Any]) -> Reader:
             continue
         if not r_field["has_default"]:
             raise _Incompatible(
-                "reader field %s.%s has no default and the writer lacks it"
-                % (reader["name"], r_field["name"])
+                f"reader field {reader['name']}.{r_field['name']} has no default"
+                " and the writer lacks it"
             )
         value = _default_value(r_field["type"], r_field["default"])
         defaults.append((r_field["name"], value, isinstance(value, (list, dict))))
@@ -488,7 +486,7 @@ def _default_value(node: Node, value: Any) -> Any:
                 return _default_value(branch, value)
             except _Incompatible:
                 continue
-        raise _Incompatible("default %r matches no branch of %s" % (value, _describe(node)))
+        raise _Incompatible(f"default {value!r} matches no branch of {_describe(node)}")
     checks: dict[str, Callable[[Any], bool]] = {
         "null": lambda v: v is None,
         "boolean": lambda v: isinstance(v, bool),
@@ -505,7 +503,7 @@ def _default_value(node: Node, value: Any) -> Any:
         "record": lambda v: isinstance(v, dict),
     }
     if not checks[kind](value):
-        raise _Incompatible("default %r is not a %s" % (value, _describe(node)))
+        raise _Incompatible(f"default {value!r} is not a {_describe(node)}")
     if kind in ("float", "double"):
         return float(value)
     if kind in ("bytes", "fixed"):
@@ -522,6 +520,6 @@ def _default_value(node: Node, value: Any) -> Any:
             elif field["has_default"]:
                 record[field["name"]] = _default_value(field["type"], field["default"])
             else:
-                raise _Incompatible("default record lacks field %s" % field["name"])
+                raise _Incompatible(f"default record lacks field {field['name']}")
         return record
     return value
