@@ -34,7 +34,7 @@ def _for_hint(hint: Any) -> st.SearchStrategy[Any]:
         return st.none() | _for_hint(next(arg for arg in args if arg is not type(None)))
     if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
         return st.lists(_for_hint(args[0]), max_size=5).map(tuple)
-    raise TypeError("no strategy for %r" % (hint,))
+    raise TypeError(f"no strategy for {hint!r}")
 
 
 def event_of(

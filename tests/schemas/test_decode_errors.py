@@ -47,8 +47,13 @@ def test_well_formed_reference_message_decodes() -> None:
     """The hand-built reference message is valid, so each case below breaks exactly one thing."""
     message = header(SaleShipped) + ENVELOPE + varint(3) + b"\x00"
     expected = SaleShipped(
-        event_id="e-1", merchant_sku="SKU", warehouse_id="WH", occurred_at=1_000, source="wms",
-        qty=3, order_id=None,
+        event_id="e-1",
+        merchant_sku="SKU",
+        warehouse_id="WH",
+        occurred_at=1_000,
+        source="wms",
+        qty=3,
+        order_id=None,
     )
     assert expected == default_codec().decode(message)
 
@@ -57,14 +62,24 @@ def test_well_formed_reference_message_decodes() -> None:
 def test_shorter_than_header_is_bad_header(data: bytes) -> None:
     """Fewer than 10 bytes: BadHeaderError saying the message is too short."""
     error = decode_error(data)
-    assert BadHeaderError == type(error)
+    assert BadHeaderError is type(error)
     assert "shorter than the 10-byte" in str(error)
+
+
+@pytest.mark.parametrize("value", [None, "c301", 12])
+def test_a_value_that_is_not_bytes_is_bad_header(value: object) -> None:
+    """A tombstone (None) or another non-bytes value: BadHeaderError naming its type."""
+    error = decode_error(value)  # type: ignore[arg-type]
+    assert (BadHeaderError, f"expected bytes, got {type(value).__name__}") == (
+        type(error),
+        str(error),
+    )
 
 
 def test_wrong_magic_is_bad_header() -> None:
     """A message not starting with C3 01: BadHeaderError naming the bytes found."""
     error = decode_error(b"\xc3\x02" + header(SaleShipped)[2:] + ENVELOPE + b"\x06\x00")
-    assert BadHeaderError == type(error)
+    assert BadHeaderError is type(error)
     assert "starts with c302" in str(error)
 
 
@@ -72,7 +87,7 @@ def test_unknown_fingerprint() -> None:
     """A fingerprint of no known schema: UnknownSchemaError carrying the fingerprint."""
     fingerprint = bytes.fromhex("0102030405060708")
     error = decode_error(MAGIC + fingerprint + ENVELOPE)
-    assert UnknownSchemaError == type(error)
+    assert UnknownSchemaError is type(error)
     assert fingerprint == error.fingerprint
     assert "0102030405060708" in str(error)
 
@@ -110,14 +125,22 @@ def test_unknown_fingerprint() -> None:
         ),
     ],
     ids=[
-        "truncated", "string-past-end", "absurd-length", "negative-length", "overlong-varint",
-        "varint-over-64-bits", "union-index", "negative-union-index", "invalid-utf8", "trailing",
+        "truncated",
+        "string-past-end",
+        "absurd-length",
+        "negative-length",
+        "overlong-varint",
+        "varint-over-64-bits",
+        "union-index",
+        "negative-union-index",
+        "invalid-utf8",
+        "trailing",
     ],
 )
 def test_malformed_sale_shipped_body(body: bytes, expected_message: str) -> None:
     """A bad body: MalformedBodyError naming the record, the field, the byte and the fault."""
     error = decode_error(header(SaleShipped) + body)
-    assert MalformedBodyError == type(error)
+    assert MalformedBodyError is type(error)
     assert "SaleShipped: " + expected_message == str(error)
 
 
@@ -126,15 +149,15 @@ def test_enum_index_out_of_range(index: int) -> None:
     """An enum index outside the symbols (negative too) is malformed, not the last symbol."""
     body = ENVELOPE + string("shop") + string("SKU-1") + varint(index)
     error = decode_error(header(MappingChanged) + body)
-    assert MalformedBodyError == type(error)
-    assert "field action at byte 38: enum index %d outside 0..1" % index in str(error)
+    assert MalformedBodyError is type(error)
+    assert f"field action at byte 38: enum index {index} outside 0..1" in str(error)
 
 
 def test_array_count_beyond_the_bytes_left() -> None:
     """An array block claiming 2^40 items is rejected before reading any, not allocated."""
     body = ENVELOPE + varint(1 << 40) + string("a") + b"\x00"
     error = decode_error(header(PushNowRequested) + body)
-    assert MalformedBodyError == type(error)
+    assert MalformedBodyError is type(error)
     assert "block of 1099511627776 items cannot fit in the 3 bytes left" in str(error)
 
 

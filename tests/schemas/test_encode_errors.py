@@ -20,9 +20,7 @@ from stocksync.schemas.errors import EventEncodeError
 ENVELOPE: dict[str, Any] = dict(
     event_id="e-1", merchant_sku="SKU", warehouse_id="WH", occurred_at=1_000, source="wms"
 )
-ORDER = OrderSynced(
-    **ENVELOPE, order_id="o-1", store_id="s-1", qty=2, order_status=OrderStatus.NEW
-)
+ORDER = OrderSynced(**ENVELOPE, order_id="o-1", store_id="s-1", qty=2, order_status=OrderStatus.NEW)
 
 
 def encode_error(event: object) -> EventEncodeError:
@@ -43,14 +41,22 @@ def encode_error(event: object) -> EventEncodeError:
         ({"source": "bad \ud800"}, "source", "not encodable as UTF-8: surrogates not allowed"),
         ({"order_status": "NEW"}, "order_status", "expected OrderStatus, got 'NEW'"),
     ],
-    ids=["str-qty", "bool-qty", "float-qty", "qty-over-long", "none-time", "int-id", "surrogate",
-         "str-enum"],
+    ids=[
+        "str-qty",
+        "bool-qty",
+        "float-qty",
+        "qty-over-long",
+        "none-time",
+        "int-id",
+        "surrogate",
+        "str-enum",
+    ],
 )
 def test_wrong_type_names_the_field(changes: dict[str, Any], field: str, message: str) -> None:
     """A value of the wrong type or range: EventEncodeError with record, field and reason."""
     error = encode_error(dataclasses.replace(ORDER, **changes))
     assert ("OrderSynced", field, message) == (error.record, error.field, error.message)
-    assert "OrderSynced.%s: %s" % (field, message) == str(error)
+    assert f"OrderSynced.{field}: {message}" == str(error)
 
 
 def test_bad_array_item_names_field_and_position() -> None:

@@ -22,6 +22,7 @@ ENVELOPE = dict(
     occurred_at=1714564800000,  # 2024-05-01T12:00:00Z
     source="wms",
 )
+# fmt: off
 # The envelope's body bytes: length-prefixed UTF-8 strings and a zigzag varint for occurred_at.
 ENVELOPE_HEX = (
     "10" "6576742d30303031"  # event_id, 8 bytes
@@ -71,6 +72,7 @@ GOLDEN: list[tuple[StockEvent, str]] = [
         "02",  # action: enum index 1 = REMOVE
     ),
 ]
+# fmt: on
 
 
 @pytest.mark.parametrize(("event", "golden_hex"), GOLDEN, ids=lambda v: type(v).__name__)

@@ -1,4 +1,4 @@
-"""decode(encode(e)) == e for every event, and decode never fails with anything but EventDecodeError."""
+"""decode(encode(e)) == e for every event; decode fails with nothing but EventDecodeError."""
 
 from __future__ import annotations
 
