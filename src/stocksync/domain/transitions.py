@@ -77,7 +77,7 @@ def apply(
 
 
 def _sync_order(state: SkuStock, event: OrderSynced) -> Outcome:
-    if event.order_status is OrderStatus.NEW:
+    if event.order_status == OrderStatus.NEW:
         return _book_new(state, event.order_id, event.qty, event.warehouse_id)
     return _close(state, event.order_id, CANCELLED, event.occurred_at)
 
@@ -264,7 +264,7 @@ def _set_promotion_reserve(state: SkuStock, event: PromotionReserveSet) -> Outco
 
 def _change_mapping(state: SkuStock, event: MappingChanged) -> Outcome:
     listing = (event.store_id, event.store_sku)
-    if event.action is MappingAction.ADD:
+    if event.action == MappingAction.ADD:
         if listing in state.mappings:
             return state  # applies all the same: the listing is pushed again
         return _evolve(state, mappings=state.mappings | {listing})
