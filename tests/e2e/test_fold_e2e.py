@@ -163,7 +163,7 @@ def test_every_reason_through_kafka(worker: WorkerProcess, topics: Settings) -> 
     events = every_reason("EVERY-REASON")
     assert set(Reason) == {event.reason for event in events}
     expected = fold(events)
-    assert [] == expected.rejected  # every event above is applicable
+    assert () == expected.rejected  # every event above is applicable
     publish(topics, events)
     live = wait_for_stock(worker, "EVERY-REASON", stock_view(expected.states["EVERY-REASON"]))
     # WH-1: 100 + 25 - 5 + 1 + 2 - 10 - 4 = 109 in stock; O-4 (2) booked, 3 reserved.
@@ -193,7 +193,7 @@ def test_stock_cli_prints_the_same(worker: WorkerProcess, topics: Settings) -> N
 
 def test_apache_avro_message_is_folded(worker: WorkerProcess, topics: Settings) -> None:
     """A single-object message written by the Apache `avro` package (not our codec) is folded."""
-    from tests.schemas.apache_avro_writer import apache_single_object
+    from tests.e2e.apache_avro import apache_single_object
 
     event = Events("APACHE-AVRO")(StockReceivedManually, qty=12)
     with StockEventPublisher(topics) as publisher:
