@@ -42,6 +42,11 @@ def kafka() -> Iterator[KafkaEndpoint]:
     from stocksync.local_kafka import LocalBroker
 
     broker = LocalBroker(home=REPO / ".stocksync" / "kafka")
+    if broker.pid() is None and broker.accepts_clients():
+        # A local broker started from another checkout (`stocksync kafka start`) already serves.
+        wait_for_kafka(broker.bootstrap, timeout_s=30)
+        yield KafkaEndpoint(broker.bootstrap, "local")
+        return
     started = broker.start()
     try:
         yield KafkaEndpoint(broker.bootstrap, "local")
