@@ -39,6 +39,7 @@ HEADER_SOURCE_OFFSET = "stocksync.source_offset"
 KEY_MISMATCH = "KEY_MISMATCH"
 WRONG_PARTITION = "WRONG_PARTITION"
 DUPLICATE_EVENT = "DUPLICATE_EVENT"
+FOLD_ERROR = "FOLD_ERROR"  # a fault in our fold, not in the event: logged with its traceback
 
 
 @dataclass
@@ -166,7 +167,13 @@ class StockFold:
                 continue
             seen_in_batch.add(id_key)
             new_ids.append(id_key)
-            result = apply(state, event)
+            try:
+                result = apply(state, event)
+            except Exception as exc:  # noqa: BLE001 - one poisonous event must not stop the fold
+                log.exception("fold_error", event_id=event.event_id, partition=message.partition,
+                              offset=message.offset)
+                outputs.append(self._reject(message, FOLD_ERROR, f"{type(exc).__name__}: {exc}"))
+                continue
             if isinstance(result, Rejected):
                 outputs.append(self._reject(message, result.reason.value, result.detail))
             else:

@@ -1,0 +1,179 @@
+"""The fold agent's translation layer, with in-memory twins of faust's tables and topics."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from aiokafka.partitioner import murmur2
+
+from stocksync.domain.events import StockReceivedManually, StockRemovedManually
+from stocksync.schemas.codec import default_codec
+from stocksync.streams import stock_fold
+from stocksync.streams.state_codec import decode_stored
+from stocksync.streams.stock_fold import StockFold
+
+PARTITIONS = 4
+T0 = 1_767_225_600_000
+
+
+@dataclass
+class Message:
+    key: bytes | None
+    value: bytes
+    partition: int
+    offset: int
+    topic: str = "stock-events"
+
+
+@dataclass
+class Event:
+    message: Message
+
+
+@dataclass
+class Topic:
+    """Records sends; a send completes when `acked` is set (as the broker's ack would)."""
+
+    sent: list[tuple[bytes | None, bytes, dict[str, bytes]]] = field(default_factory=list)
+
+    async def send(self, *, key: bytes | None, value: bytes, headers: list) -> asyncio.Future:
+        self.sent.append((key, value, dict(headers)))
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        future.set_result(None)
+        return future
+
+
+class Table(dict):
+    """A dict with faust's table surface used by the fold; records the order of writes."""
+
+    def __init__(self, journal: list[str], name: str) -> None:
+        super().__init__()
+        self.journal, self.name = journal, name
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.journal.append(self.name)
+        super().__setitem__(key, value)
+
+
+class Fixture:
+    def __init__(self) -> None:
+        self.journal: list[str] = []
+        self.stock = Table(self.journal, "stock")
+        self.event_ids = Table(self.journal, "event-ids")
+        self.dlq, self.rejected = Topic(), Topic()
+        self.fold = StockFold(codec=default_codec(), stock_table=self.stock,
+                              event_ids_table=self.event_ids, dlq_topic=self.dlq,
+                              rejected_topic=self.rejected, partitions=PARTITIONS)
+        self.offsets: dict[int, int] = {}
+
+    def message(self, value: bytes, key: bytes | None, partition: int | None = None) -> Event:
+        if partition is None:
+            partition = (murmur2(key or b"") & 0x7FFFFFFF) % PARTITIONS
+        offset = self.offsets.get(partition, 0)
+        self.offsets[partition] = offset + 1
+        return Event(Message(key, value, partition, offset))
+
+    def event(self, event: Any) -> Event:
+        return self.message(default_codec().encode(event), event.merchant_sku.encode())
+
+    def process(self, events: list[Event]) -> None:
+        asyncio.run(self.fold.process(events))
+
+    def in_stock(self, sku: str) -> int:
+        return decode_stored(self.stock[sku.encode()]).stock.warehouse("WH-1").in_stock
+
+
+def stock_in(n: int, qty: int, sku: str = "SKU-1") -> StockReceivedManually:
+    return StockReceivedManually(event_id=f"e-{n}", merchant_sku=sku, warehouse_id="WH-1",
+                                 occurred_at=T0 + n, source="test", qty=qty)
+
+
+@pytest.fixture
+def fx() -> Fixture:
+    return Fixture()
+
+
+def test_a_batch_is_folded_per_sku_in_log_order(fx: Fixture) -> None:
+    """Events of one SKU in one batch are applied in order and stored once."""
+    fx.process([fx.event(stock_in(1, 5)), fx.event(stock_in(2, 7))])
+    assert 12 == fx.in_stock("SKU-1")
+    assert 1 == fx.journal.count("stock")
+
+
+def test_a_redelivered_batch_changes_nothing(fx: Fixture) -> None:
+    """The same messages delivered again are skipped by their offsets."""
+    batch = [fx.event(stock_in(1, 5)), fx.event(stock_in(2, 7))]
+    fx.process(batch)
+    fx.process(batch)
+    assert (12, 2, 2) == (fx.in_stock("SKU-1"), fx.fold.counters.applied,
+                          fx.fold.counters.redelivered_skipped)
+
+
+def test_a_republished_event_id_is_rejected_as_duplicate(fx: Fixture) -> None:
+    """The same event published twice (two offsets) is applied once."""
+    fx.process([fx.event(stock_in(1, 5))])
+    fx.process([fx.event(stock_in(1, 5))])
+    assert 5 == fx.in_stock("SKU-1")
+    assert [b"DUPLICATE_EVENT"] == [h["stocksync.rejection"] for _, _, h in fx.rejected.sent]
+
+
+def test_garbage_is_dead_lettered_with_its_bytes_and_error(fx: Fixture) -> None:
+    """Undecodable bytes go to the DLQ unchanged, with the error in headers."""
+    fx.process([fx.message(b"\x00garbage", b"SKU-1")])
+    ((key, value, headers),) = fx.dlq.sent
+    assert (b"SKU-1", b"\x00garbage") == (key, value)
+    assert headers["stocksync.error"] and b"BadHeaderError" == headers["stocksync.error_type"]
+
+
+def test_a_key_that_is_not_the_sku_is_rejected(fx: Fixture) -> None:
+    """A message keyed by something other than its merchant SKU is rejected, not folded."""
+    value = default_codec().encode(stock_in(1, 5))
+    fx.process([fx.message(value, b"OTHER-KEY")])
+    assert [b"KEY_MISMATCH"] == [h["stocksync.rejection"] for _, _, h in fx.rejected.sent]
+    assert {} == dict(fx.stock)
+
+
+def test_a_message_on_the_wrong_partition_is_rejected(fx: Fixture) -> None:
+    """A SKU's events must all be on its murmur2 partition, or its state would split."""
+    right = (murmur2(b"SKU-1") & 0x7FFFFFFF) % PARTITIONS
+    value = default_codec().encode(stock_in(1, 5))
+    fx.process([fx.message(value, b"SKU-1", partition=(right + 1) % PARTITIONS)])
+    assert [b"WRONG_PARTITION"] == [h["stocksync.rejection"] for _, _, h in fx.rejected.sent]
+
+
+def test_a_fault_in_the_fold_rejects_the_event_and_the_fold_goes_on(
+    fx: Fixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An exception from the domain for one event rejects it as FOLD_ERROR; the rest apply."""
+    real_apply = stock_fold.apply
+
+    def faulty(state: Any, event: Any) -> Any:
+        if event.event_id == "e-2":
+            raise ZeroDivisionError("boom")
+        return real_apply(state, event)
+
+    monkeypatch.setattr(stock_fold, "apply", faulty)
+    fx.process([fx.event(stock_in(1, 5)), fx.event(stock_in(2, 7)), fx.event(stock_in(3, 1))])
+    assert 6 == fx.in_stock("SKU-1")
+    assert [b"FOLD_ERROR"] == [h["stocksync.rejection"] for _, _, h in fx.rejected.sent]
+
+
+def test_outputs_are_sent_before_state_is_written(fx: Fixture) -> None:
+    """A rejection is acknowledged before the state that includes its offset is stored."""
+    order: list[str] = []
+    original_send = fx.rejected.send
+
+    async def recording_send(**kwargs: Any) -> asyncio.Future:
+        order.append("rejected")
+        return await original_send(**kwargs)
+
+    fx.rejected.send = recording_send  # type: ignore[method-assign]
+    fx.journal = order
+    fx.stock.journal = fx.event_ids.journal = order
+    removal = StockRemovedManually(event_id="e-9", merchant_sku="SKU-1", warehouse_id="WH-1",
+                                   occurred_at=T0, source="test", qty=3)
+    fx.process([fx.event(removal)])
+    assert ["rejected", "event-ids", "stock"] == order
