@@ -121,7 +121,7 @@ class OrderBook(Mapping[str, Order]):
         return book
 
 
-_SHARD_TARGET = 128  # orders per shard before the shard count doubles
+_SHARD_TARGET = 32  # orders per shard before the shard count doubles
 _MAX_SHARDS = 256
 
 
