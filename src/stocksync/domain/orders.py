@@ -39,8 +39,9 @@ class OrderBook(Mapping[str, Order]):
     one small shard and the tuple of shards instead of every order of a busy SKU. Each shard keeps
     a lower bound of its closed orders' `closed_at`; `pruned` is a single comparison until the
     oldest closed order is due, and then rebuilds only the shards holding due orders.
-    The shard count follows the size alone, so a book rebuilt from its items (as a state codec
-    does) has the same layout and iteration order as the original, and evolves identically.
+    Shards double as the book grows and never shrink (no resharding back and forth around a
+    size), so iteration order depends on the book's history: books with equal items are equal,
+    but a serialiser that wants canonical bytes should sort by order id.
     Treat the attributes as read-only: older states share them.
     """
 
@@ -115,10 +116,7 @@ class OrderBook(Mapping[str, Order]):
                 kept = {k: o for k, o in shards[index].items() if not _closed_before(o, cutoff)}
                 size -= len(shards[index]) - len(kept)
                 shards[index], oldest[index] = kept, _oldest_closed_at(kept)
-        book = _fill(object.__new__(OrderBook), tuple(shards), tuple(oldest), size)
-        if _shard_count_for(size) < len(shards):
-            return _resharded(book, _shard_count_for(size))
-        return book
+        return _fill(object.__new__(OrderBook), tuple(shards), tuple(oldest), size)
 
 
 _SHARD_TARGET = 32  # orders per shard before the shard count doubles
