@@ -236,6 +236,14 @@ def test_moving_a_cancelled_order_to_pack_is_rejected_as_closed() -> None:
     assert RejectionReason.ORDER_CLOSED == rejection(state, moved_to_pack("O1", 2))
 
 
+def test_moving_a_shipped_order_to_pack_is_rejected_as_already_shipped() -> None:
+    """Move to [To Pack] of a shipped order is ORDER_ALREADY_SHIPPED: it is not booked again."""
+    # 5 in stock, O1 booked and shipped
+    state = applied(received_manually(5), new_order("O1", 2), sale(2, order_id="O1"))
+    # O1 is moved to pack
+    assert RejectionReason.ORDER_ALREADY_SHIPPED == rejection(state, moved_to_pack("O1", 2))
+
+
 def test_moving_to_pack_with_no_quantity_is_rejected() -> None:
     """Move to [To Pack] with qty 0 is NON_POSITIVE_QUANTITY."""
     # O1 is moved to pack with 0 units

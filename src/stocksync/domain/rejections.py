@@ -16,7 +16,7 @@ class RejectionReason(str, enum.Enum):
     ORDER_ALREADY_CANCELLED = "ORDER_ALREADY_CANCELLED"  # cancel of a cancelled order
     ORDER_ALREADY_SHIPPED = "ORDER_ALREADY_SHIPPED"  # any change to a shipped order
     ORDER_ALREADY_VOID = "ORDER_ALREADY_VOID"  # void of a void order
-    ORDER_CLOSED = "ORDER_CLOSED"  # the order was cancelled or voided (or shipped, for packing)
+    ORDER_CLOSED = "ORDER_CLOSED"  # the order was cancelled or voided
     ORDER_NOT_BOOKED = "ORDER_NOT_BOOKED"  # a warehouse change for an order holding no booking
     ORDER_NOT_VOID = "ORDER_NOT_VOID"  # a revert of an order that is not void
     SAME_WAREHOUSE = "SAME_WAREHOUSE"  # a warehouse change to the order's own warehouse
