@@ -143,17 +143,13 @@ class LocalBroker:
         self.properties_file.write_text(self._server_properties())
         if not (self.data_dir / "meta.properties").exists():
             self._format_storage()
-        log_handle = self.log_file.open("ab")
-        process = subprocess.Popen(
+        pid = self._spawn_daemon(
             ["java", f"-Xmx{self.heap}", f"-Xms{self.heap}", "-XX:+UseG1GC",
              f"-Dlog4j2.configurationFile={self.home / 'build' / 'log4j2.yaml'}",
-             "-cp", f"{self.lib_dir}/*", BROKER_MAIN, str(self.properties_file)],
-            stdout=log_handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True,  # outlives the CLI that started it
+             "-cp", f"{self.lib_dir}/*", BROKER_MAIN, str(self.properties_file)]
         )
-        log_handle.close()
-        self.pid_file.write_text(str(process.pid))
-        log.info("kafka_starting", pid=process.pid, bootstrap=self.bootstrap)
+        self.pid_file.write_text(str(pid))
+        log.info("kafka_starting", pid=pid, bootstrap=self.bootstrap)
         self.wait_until_ready(timeout_s)
         return True
 
@@ -184,6 +180,19 @@ class LocalBroker:
             os.killpg(pid, signal.SIGKILL)
         self.pid_file.unlink(missing_ok=True)
         return True
+
+    def _spawn_daemon(self, command: list[str]) -> int:
+        """Start `command` in its own session, detached from this process; return its pid.
+
+        A shell starts it in the background and exits at once, so the broker outlives whoever
+        started it (a CLI, a test session) and nobody holds a child process handle to it.
+        """
+        result = subprocess.run(
+            ["sh", "-c", 'setsid "$@" >>"$BROKER_LOG" 2>&1 </dev/null & echo $!', "sh", *command],
+            env={**os.environ, "BROKER_LOG": str(self.log_file)},
+            capture_output=True, text=True, check=True,
+        )
+        return int(result.stdout.strip())
 
     # -- files ---------------------------------------------------------------------------------
 

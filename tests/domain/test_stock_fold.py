@@ -71,3 +71,14 @@ def test_the_state_of_a_sku_no_event_applied_to_is_empty() -> None:
     # only a rejected event for PEAR
     result = fold([removed_manually(1, sku="PEAR")])
     assert (SkuStock.empty("PEAR"), {}) == (result.state("PEAR"), result.states)
+
+
+def test_event_ids_are_remembered_per_merchant_sku() -> None:
+    """The same event_id under two SKUs applies to each, as the per-partition live fold does."""
+    # the same id, published for two different SKUs
+    apple = StockReceivedManually(**envelope(sku="APPLE", event_id="shared-1"), qty=5)
+    pear = StockReceivedManually(**envelope(sku="PEAR", event_id="shared-1"), qty=7)
+    result = fold([apple, pear, apple])
+    assert (5, 7) == (result.state("APPLE").warehouse(W1).in_stock,
+                      result.state("PEAR").warehouse(W1).in_stock)
+    assert [RejectionReason.DUPLICATE_EVENT] == [r.reason for _, r in result.rejected]

@@ -18,7 +18,8 @@ from stocksync.domain.transitions import DEFAULT_CLOSED_ORDER_RETENTION_MS, appl
 class FoldResult:
     states: Mapping[str, SkuStock]  # by merchant SKU; only SKUs some event applied to
     rejected: tuple[tuple[StockEvent, Rejected], ...]  # in log order
-    seen_event_ids: frozenset[str]  # pass on to continue the fold with more events
+    # (merchant_sku, event_id) pairs: pass on to continue the fold with more events.
+    seen_event_ids: frozenset[tuple[str, str]]
 
     def state(self, merchant_sku: str) -> SkuStock:
         """The stock of `merchant_sku`; empty when no event applied to it."""
@@ -29,21 +30,24 @@ def fold(
     events: Iterable[StockEvent],
     states: Mapping[str, SkuStock] | None = None,
     *,
-    seen_event_ids: Iterable[str] = (),
+    seen_event_ids: Iterable[tuple[str, str]] = (),
     closed_order_retention_ms: int = DEFAULT_CLOSED_ORDER_RETENTION_MS,
 ) -> FoldResult:
     """Apply `events` in order, each to its merchant SKU's state; a repeated event_id only once.
 
-    A repeat (of an applied or a rejected event) is rejected as DUPLICATE_EVENT.
+    A repeat (of an applied or a rejected event) of the same merchant SKU is rejected as
+    DUPLICATE_EVENT. Ids are remembered per SKU, as the live fold does: a SKU's events, and so
+    its remembered ids, live on one partition, and no worker sees every partition.
     """
     folded = dict(states or {})
     seen = set(seen_event_ids)
     rejected: list[tuple[StockEvent, Rejected]] = []
     for event in events:
-        if event.event_id in seen:
+        identity = (event.merchant_sku, event.event_id)
+        if identity in seen:
             rejected.append((event, _duplicate(event)))
             continue
-        seen.add(event.event_id)
+        seen.add(identity)
         state = folded.get(event.merchant_sku) or SkuStock.empty(event.merchant_sku)
         outcome = apply(state, event, closed_order_retention_ms=closed_order_retention_ms)
         if isinstance(outcome, Rejected):
