@@ -25,6 +25,7 @@ class StoredStock:
 
 
 def encode_stored(stored: StoredStock) -> bytes:
+    """Collections are written sorted: equal states give equal bytes, whatever their history."""
     state = stored.stock
     record = {
         "applied_offset": stored.applied_offset,
@@ -32,20 +33,20 @@ def encode_stored(stored: StoredStock) -> bytes:
         "warehouses": [
             {"warehouse_id": wid, "in_stock": w.in_stock, "booked": w.booked,
              "reserved": w.reserved, "incoming": w.incoming}
-            for wid, w in state.warehouses.items()
+            for wid, w in sorted(state.warehouses.items())
         ],
         "orders": [
             {"order_id": oid, "warehouse_id": o.warehouse_id, "qty": o.qty,
              "state": o.state.value, "closed_at": o.closed_at}
-            for oid, o in state.orders.items()
+            for oid, o in sorted(state.orders.items())
         ],
         "purchase_orders": [
             {"warehouse_id": wid, "po_id": po_id, "remaining": remaining}
-            for (wid, po_id), remaining in state.purchase_orders.items()
+            for (wid, po_id), remaining in sorted(state.purchase_orders.items())
         ],
         "promotion_reserves": [
             {"warehouse_id": wid, "store_id": store_id, "qty": qty}
-            for (wid, store_id), qty in state.promotion_reserves.items()
+            for (wid, store_id), qty in sorted(state.promotion_reserves.items())
         ],
         "mappings": [{"store_id": store_id, "store_sku": store_sku}
                      for store_id, store_sku in sorted(state.mappings)],
