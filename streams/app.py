@@ -9,6 +9,7 @@ import faust
 
 from stocksync.schemas.codec import default_codec
 from stocksync.settings import Settings
+from stocksync.streams.config_relay import register_config_relay
 from stocksync.streams.stock_api import register_stock_api
 from stocksync.streams.stock_fold import StockFold
 from stocksync.topics import STOCK_EVENTS, STOCK_EVENTS_DLQ, STOCK_EVENTS_REJECTED
@@ -82,4 +83,5 @@ def create_app(settings: Settings) -> StockApp:
             await fold.process(events)
 
     register_stock_api(app, stock_table, fold.counters, settings.topic(STOCK_EVENTS.name))
+    register_config_relay(app, settings, stock_events)
     return StockApp(app=app, fold=fold, stock_table=stock_table)

@@ -102,7 +102,7 @@ def topics_list(ctx: click.Context) -> None:
     settings = _settings(ctx)
     for spec in ALL_TOPICS:
         click.echo(f"{settings.topic(spec.name)}\n  key:   {spec.key}\n  value: {spec.value}")
-        for name, value in spec.config.items():
+        for name, value in spec.config_for(settings).items():
             click.echo(f"  {name}={value}")
 
 
@@ -174,6 +174,15 @@ def demo(ctx: click.Context) -> None:
 
     sys.exit(run_demo(_settings(ctx)))
 
+
+def _register_groups() -> None:
+    from stocksync.cli_config import rules, stores
+
+    main.add_command(stores)
+    main.add_command(rules)
+
+
+_register_groups()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -35,6 +35,13 @@ class Settings:
     # The fold agent takes up to this many events at once, waiting at most `batch_within_s`.
     batch_size: int = 2000
     batch_within_s: float = 0.05
+    # Push pipeline: dedup window on log time, the grace an idle partition's watermark keeps
+    # behind the wall clock, and the periodic Refresh.
+    window_ms: int = 1000
+    window_grace_ms: int = 100
+    refresh_interval_s: float = 600.0
+    # Sync history retention (compacted topics with compact,delete).
+    history_retention_ms: int = 30 * 24 * 3600 * 1000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -61,6 +68,8 @@ class Settings:
             raise SettingsError(f"STOCKSYNC_PARTITIONS must be at least 1, not {self.partitions}")
         if not 0 < self.web_port < 65536:
             raise SettingsError(f"STOCKSYNC_WEB_PORT must be a TCP port, not {self.web_port}")
+        if self.window_ms < 1:
+            raise SettingsError("STOCKSYNC_WINDOW_MS must be at least 1")
         if self.log_format not in ("auto", "json", "console"):
             raise SettingsError("STOCKSYNC_LOG_FORMAT must be auto, json or console")
 
@@ -98,4 +107,8 @@ _ENV_VARS: dict[str, tuple[str, Any]] = {
     "log_level": ("STOCKSYNC_LOG_LEVEL", str),
     "batch_size": ("STOCKSYNC_BATCH_SIZE", int),
     "batch_within_s": ("STOCKSYNC_BATCH_WITHIN_S", _positive_float),
+    "window_ms": ("STOCKSYNC_WINDOW_MS", int),
+    "window_grace_ms": ("STOCKSYNC_WINDOW_GRACE_MS", int),
+    "refresh_interval_s": ("STOCKSYNC_REFRESH_INTERVAL_S", _positive_float),
+    "history_retention_ms": ("STOCKSYNC_HISTORY_RETENTION_MS", int),
 }

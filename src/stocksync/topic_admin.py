@@ -51,11 +51,12 @@ def _ensure_topic(admin: KafkaAdminClient, settings: Settings, spec: TopicSpec) 
         name=name,
         num_partitions=wanted,
         replication_factor=settings.replication_factor,
-        topic_configs=dict(spec.config),
+        topic_configs=spec.config_for(settings),
     )
     try:
         admin.create_topics([new])
-        log.info("topic_created", topic=name, partitions=wanted, **_log_config(spec))
+        log.info("topic_created", topic=name, partitions=wanted,
+                 **_log_config(spec.config_for(settings)))
         return TopicState(name, wanted, created=True)
     except TopicAlreadyExistsError:
         actual = _partition_count(admin, name)
@@ -73,8 +74,8 @@ def _partition_count(admin: KafkaAdminClient, name: str) -> int:
     return len(described["partitions"])
 
 
-def _log_config(spec: TopicSpec) -> dict[str, str]:
-    return {key.replace(".", "_"): value for key, value in spec.config.items()}
+def _log_config(config: dict[str, str]) -> dict[str, str]:
+    return {key.replace(".", "_"): value for key, value in config.items()}
 
 
 def delete_topics(settings: Settings, names: Iterable[str]) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from stocksync.settings import Settings
 
 FOREVER = "-1"
+SEVEN_DAYS_MS = str(7 * 24 * 3600 * 1000)
 
 
 @dataclass(frozen=True)
@@ -22,9 +23,15 @@ class TopicSpec:
     config: dict[str, str] = field(default_factory=dict)
     # None: the settings' partition count, which every SKU-keyed topic must share.
     partitions: int | None = None
+    # Topic configs taken from a setting: config key -> Settings attribute.
+    from_settings: dict[str, str] = field(default_factory=dict)
 
     def partition_count(self, settings: Settings) -> int:
         return self.partitions or settings.partitions
+
+    def config_for(self, settings: Settings) -> dict[str, str]:
+        return {**self.config,
+                **{key: str(getattr(settings, attr)) for key, attr in self.from_settings.items()}}
 
 
 STOCK_EVENTS = TopicSpec(
@@ -39,6 +46,8 @@ STOCK_EVENTS = TopicSpec(
         # replay identically.
         "message.timestamp.type": "LogAppendTime",
     },
+    # Control messages (io.stocksync.control.*) are written to every partition, key null:
+    # configuration snapshots and refresh requests, each applied at one position of the log.
 )
 
 STOCK_EVENTS_DLQ = TopicSpec(
@@ -57,4 +66,46 @@ STOCK_EVENTS_REJECTED = TopicSpec(
     config={"cleanup.policy": "delete", "retention.ms": FOREVER},
 )
 
-ALL_TOPICS: tuple[TopicSpec, ...] = (STOCK_EVENTS, STOCK_EVENTS_DLQ, STOCK_EVENTS_REJECTED)
+CONFIG = TopicSpec(
+    name="config",
+    key="store:<store_id> or rule:<rule name>, UTF-8",
+    value="Avro single-object io.stocksync.config.Store or io.stocksync.config.SyncRule; "
+    "a tombstone (null) removes it",
+    # One partition: one worker relays every change, in order, into the stock-events log.
+    partitions=1,
+    config={"cleanup.policy": "compact"},
+)
+
+SYNC_RECORDS = TopicSpec(
+    name="sync-records",
+    key="record_id, UTF-8",
+    value="Avro single-object io.stocksync.push.SyncRecord; a later status overwrites",
+    config={"cleanup.policy": "compact,delete"},
+    from_settings={"retention.ms": "history_retention_ms"},  # 30 days unless configured
+)
+
+PUSH_COMMANDS = TopicSpec(
+    name="push-commands",
+    key="store SKU, UTF-8",
+    value="Avro single-object io.stocksync.push.SyncRecord (status PENDING): the kept record "
+    "of a closed dedup window",
+    config={"cleanup.policy": "delete", "retention.ms": SEVEN_DAYS_MS},
+)
+
+PUSH_RESULTS = TopicSpec(
+    name="push-results",
+    key="record_id, UTF-8",
+    value="Avro single-object io.stocksync.push.PushResult",
+    # Outcomes come from marketplaces: replays read them here, so they are kept.
+    config={"cleanup.policy": "delete", "retention.ms": FOREVER},
+)
+
+ALL_TOPICS: tuple[TopicSpec, ...] = (
+    STOCK_EVENTS,
+    STOCK_EVENTS_DLQ,
+    STOCK_EVENTS_REJECTED,
+    CONFIG,
+    SYNC_RECORDS,
+    PUSH_COMMANDS,
+    PUSH_RESULTS,
+)

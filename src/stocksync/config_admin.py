@@ -1,0 +1,153 @@
+"""Reads and changes the push configuration (stores and sync rules) in the compacted `config`
+topic. Workers never read this topic directly for decisions: one relay turns each change into a
+snapshot written into every stock-events partition (see stocksync.streams.config_relay)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from stocksync.domain.sync import Store, SyncRule
+from stocksync.schemas.push_codec import (
+    STORE,
+    SYNC_RULE,
+    encode_rule,
+    encode_store,
+    push_codec,
+    rule_from_avro,
+    store_from_avro,
+)
+from stocksync.settings import Settings
+from stocksync.topics import CONFIG
+
+STORE_PREFIX = "store:"
+RULE_PREFIX = "rule:"
+
+
+class ConfigError(ValueError):
+    """A configuration change that cannot be made; the message says why."""
+
+
+@dataclass(frozen=True)
+class PushConfig:
+    stores: dict[str, Store] = field(default_factory=dict)
+    rules: dict[str, SyncRule] = field(default_factory=dict)
+
+
+def config_key(item: Store | SyncRule) -> bytes:
+    if isinstance(item, Store):
+        return f"{STORE_PREFIX}{item.store_id}".encode()
+    return f"{RULE_PREFIX}{item.name}".encode()
+
+
+def apply_config_record(config: PushConfig, key: bytes, value: bytes | None) -> None:
+    """Fold one record of the config topic into `config` (a tombstone removes)."""
+    text = key.decode()
+    if value is None:
+        if text.startswith(STORE_PREFIX):
+            config.stores.pop(text[len(STORE_PREFIX):], None)
+        elif text.startswith(RULE_PREFIX):
+            config.rules.pop(text[len(RULE_PREFIX):], None)
+        return
+    name, record = push_codec().decode(value)
+    if name == STORE:
+        store = store_from_avro(record)
+        config.stores[store.store_id] = store
+    elif name == SYNC_RULE:
+        rule = rule_from_avro(record)
+        config.rules[rule.name] = rule
+
+
+def read_config(settings: Settings, timeout_s: float = 30.0) -> PushConfig:
+    """The current configuration: the compacted topic read from its start to its end."""
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers,
+                             enable_auto_commit=False, consumer_timeout_ms=1000)
+    try:
+        partition = TopicPartition(settings.topic(CONFIG.name), 0)
+        consumer.assign([partition])
+        consumer.seek_to_beginning(partition)
+        end = consumer.end_offsets([partition])[partition]
+        config = PushConfig()
+        deadline = time.monotonic() + timeout_s
+        while consumer.position(partition) < end:
+            if time.monotonic() > deadline:
+                raise ConfigError(f"could not read the config topic to its end in {timeout_s}s")
+            for records in consumer.poll(timeout_ms=500).values():
+                for record in records:
+                    apply_config_record(config, record.key, record.value)
+        return config
+    finally:
+        consumer.close()
+
+
+class ConfigWriter:
+    """Validates a change against the current configuration, then writes it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._topic = settings.topic(CONFIG.name)
+
+    def put_store(self, store: Store) -> None:
+        if not store.store_id:
+            raise ConfigError("a store needs an id")
+        self._send(config_key(store), encode_store(store))
+
+    def remove_store(self, store_id: str) -> None:
+        config = read_config(self._settings)
+        if store_id not in config.stores:
+            raise ConfigError(f"no store {store_id!r}")
+        users = sorted(r.name for r in config.rules.values() if store_id in r.store_ids)
+        if users:
+            raise ConfigError(f"store {store_id!r} is used by the rules {', '.join(users)}; "
+                              "change them first")
+        self._send(f"{STORE_PREFIX}{store_id}".encode(), None)
+
+    def put_rule(self, rule: SyncRule) -> None:
+        config = read_config(self._settings)
+        problems = rule_problems(rule, config)
+        if problems:
+            raise ConfigError("; ".join(problems))
+        self._send(config_key(rule), encode_rule(rule))
+
+    def remove_rule(self, name: str) -> None:
+        if name not in read_config(self._settings).rules:
+            raise ConfigError(f"no rule {name!r}")
+        self._send(f"{RULE_PREFIX}{name}".encode(), None)
+
+    def _send(self, key: bytes, value: bytes | None) -> None:
+        producer = KafkaProducer(bootstrap_servers=self._settings.kafka_bootstrap_servers,
+                                 acks="all")
+        try:
+            producer.send(self._topic, key=key, value=value).get(timeout=30)
+        finally:
+            producer.close()
+
+
+def rule_problems(rule: SyncRule, config: PushConfig) -> list[str]:
+    """Why `rule` cannot be saved into `config` (empty when it can)."""
+    problems = []
+    if not rule.name:
+        problems.append("a rule needs a name")
+    if not rule.warehouses:
+        problems.append("a rule needs at least one warehouse")
+    if not rule.store_ids:
+        problems.append("a rule needs at least one store")
+    missing = sorted(rule.store_ids - config.stores.keys())
+    if missing:
+        problems.append(f"unknown stores: {', '.join(missing)}")
+    if rule.percent < 0:
+        problems.append("percent cannot be negative")
+    if rule.max_qty is not None and rule.max_qty < 0:
+        problems.append("max_qty cannot be negative")
+    if rule.sold_out and rule.sold_out.store_id not in rule.store_ids:
+        problems.append("the sold-out store must be one of the rule's stores")
+    if rule.enabled:
+        for other in config.rules.values():
+            shared = sorted(rule.store_ids & other.store_ids)
+            if other.enabled and other.name != rule.name and shared:
+                # A listing pushed by two rules would flip between two quantities.
+                problems.append(f"stores {', '.join(shared)} are already pushed by rule "
+                                f"{other.name!r}")
+    return problems
