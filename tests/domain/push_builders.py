@@ -6,9 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from stocksync.domain.events import StockEvent
+from stocksync.domain.events import Reason, StockEvent
 from stocksync.domain.stock import SkuStock
-from stocksync.domain.sync import Cause, Store, SyncRule
+from stocksync.domain.sync import Cause, Store, SyncRecord, SyncRule
 from stocksync.domain.sync_config import SyncConfig
 
 from .builders import SKU, W1, applied, mapping, received_manually, reserve_set
@@ -54,3 +54,14 @@ def stock(
     events += [reserve_set(store_id, qty) for store_id, qty in (reserves or {}).items()]
     return applied(*events, state=SkuStock.empty(SKU))
 
+
+def record(
+    n: int, log_time: int, after_qty: int = 0, store_sku: str = "a1", sku: str = SKU
+) -> SyncRecord:
+    """Record r<n> of listing (S1, store_sku), triggered by event e<n>."""
+    return SyncRecord(
+        record_id=f"r{n}", sync_time=log_time, log_time=log_time, marketplace="shopee",
+        store_id="S1", store_nickname="S1 shop", store_sku=store_sku, merchant_sku=sku,
+        warehouse_id=W1, before_qty=0, movement=0, after_qty=after_qty, rule_name="R1",
+        reason=Reason.STOCK_IN_MANUAL, cause=Cause(f"e{n}", "stock-events", 0, n),
+    )  # fmt: skip
