@@ -57,18 +57,19 @@ def without_early_closing(log: list[SyncRecord], window_ms: int) -> tuple[SkuLis
 def test_closing_early_emits_the_same_records(
     drawn: list[tuple[int, str, int]], window_ms: int, data: st.DataObject
 ) -> None:
-    """Closing windows at any watermarks that never pass the next record's log time emits the
-    same SKIPPED markers and PENDING records, per listing in the same order, as closing only at
-    the end."""
+    """Closing windows at any watermarks that never pass the log time of a record still to come
+    emits the same SKIPPED markers and PENDING records, per listing in the same order, as closing
+    only at the end."""
     # a random log of records of three listings
     log = log_of(drawn)
     # closing only at the end
     expected = without_early_closing(log, window_ms)
-    # closing at random watermarks before each record (never past its log time) and at the end
+    # closing at random watermarks before each record and at the end; a watermark never passes
+    # a later record's log time (with log time only growing: the next record's)
     listings, emitted = SkuListings.empty(SKU), []
-    for each in [*log, None]:
-        highest = 10**9 if each is None else each.log_time
-        for watermark in data.draw(st.lists(st.integers(0, highest), max_size=3)):
+    for position, each in enumerate([*log, None]):
+        highest = min((r.log_time for r in log[position:]), default=10**9)
+        for watermark in data.draw(st.lists(st.integers(-5000, highest), max_size=3)):
             listings, closed = close_all_due(listings, watermark)
             emitted += closed
         if each is not None:

@@ -14,8 +14,12 @@ measured on the time a trigger reached the log, never on a worker's clock.
 
 What is emitted depends on the records and their order only, provided no watermark passed to
 `close_due` exceeds the log time of a record still to be admitted: a window whose end is at or
-before such a watermark could not have received that record anyway. The latest log time seen on
-the listing's partition is such a watermark, since log append time only grows per partition.
+before such a watermark could not have received that record anyway. As log append time only
+grows per partition, the log time of the record being processed (or the latest one seen on the
+listing's partition) is such a watermark. Should the broker's clock step back, a window closed
+at a watermark beyond a later record's log time cannot take that record any more: it opens a new
+window instead, so closing early must then happen at the same log positions to give the same
+output (as `push_replay` does: at each event of the SKU, at its log time).
 """
 
 from __future__ import annotations
