@@ -30,7 +30,7 @@ def skipped(replaced: SyncRecord, by: SyncRecord) -> SyncRecord:
 
 def admitted(*records: SyncRecord, window_ms: int = 1000) -> tuple[ListingState, list[SyncRecord]]:
     """The listing state after `records`, and everything they emitted."""
-    state, emitted = ListingState(), []
+    state, emitted = ListingState(), list[SyncRecord]()
     for each in records:
         state, out = admit(state, each, window_ms)
         emitted += out

@@ -66,7 +66,7 @@ def test_closing_early_emits_the_same_records(
     expected = without_early_closing(log, window_ms)
     # closing at random watermarks before each record and at the end; a watermark never passes
     # a later record's log time (with log time only growing: the next record's)
-    listings, emitted = SkuListings.empty(SKU), []
+    listings, emitted = SkuListings.empty(SKU), list[SyncRecord]()
     for position, each in enumerate([*log, None]):
         highest = min((r.log_time for r in log[position:]), default=10**9)
         for watermark in data.draw(st.lists(st.integers(-5000, highest), max_size=3)):
