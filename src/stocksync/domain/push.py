@@ -21,7 +21,12 @@ from stocksync.domain.dedup import (
 )
 from stocksync.domain.listings import NO_LISTING_STATE, ListingState, OpenWindow, SkuListings
 from stocksync.domain.push_replay import LoggedEvent, PushReplay, replay_pushes
-from stocksync.domain.rules import available_sum, listed_quantity, promotion_reserve
+from stocksync.domain.rules import (
+    available_sum,
+    listed_for_sum,
+    listed_quantity,
+    promotion_reserve,
+)
 from stocksync.domain.sync_config import (
     EMPTY_CONFIG,
     UNKNOWN_MARKETPLACE,
@@ -57,6 +62,7 @@ __all__ = [
     "close_all",
     "close_all_due",
     "close_due",
+    "listed_for_sum",
     "listed_quantity",
     "promotion_reserve",
     "record_id",

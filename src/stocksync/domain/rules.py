@@ -23,8 +23,12 @@ from stocksync.domain.sync import Rounding, SyncRule
 
 def listed_quantity(rule: SyncRule, stock: SkuStock, store_id: str) -> int:
     """The quantity `rule` makes listings of `store_id` show, given `stock`."""
-    raw = available_sum(rule, stock)
     reserve = promotion_reserve(rule, stock, store_id)
+    return listed_for_sum(rule, available_sum(rule, stock), reserve, store_id)
+
+
+def listed_for_sum(rule: SyncRule, raw: int, reserve: int, store_id: str) -> int:
+    """`listed_quantity` from the rule's available sum `raw` and the store's `reserve`."""
     policy = rule.sold_out
     if policy is not None and raw < policy.threshold:
         remaining = _capped(max(raw, 0), rule.max_qty) if store_id == policy.store_id else 0

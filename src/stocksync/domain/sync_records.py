@@ -46,7 +46,7 @@ from stocksync.domain.events import (
     WarehouseChanged,
 )
 from stocksync.domain.listings import SkuListings
-from stocksync.domain.rules import available_sum, listed_quantity
+from stocksync.domain.rules import available_sum, listed_for_sum, promotion_reserve
 from stocksync.domain.sku_stock import Listing, SkuStock
 from stocksync.domain.sync import Cause, SyncRecord, SyncRule
 from stocksync.domain.sync_config import SyncConfig
@@ -166,13 +166,15 @@ def _records(
         if not in_rule:
             continue
         before_sum = available_sum(rule, before)
-        movement = 0 if before is after else available_sum(rule, after) - before_sum
+        after_sum = before_sum if before is after else available_sum(rule, after)
         quantities: dict[str, int] = {}
         for listing in in_rule:
             store_id, store_sku = listing
             after_qty = quantities.get(store_id)
             if after_qty is None:
-                after_qty = quantities[store_id] = listed_quantity(rule, after, store_id)
+                reserve = promotion_reserve(rule, after, store_id)
+                after_qty = listed_for_sum(rule, after_sum, reserve, store_id)
+                quantities[store_id] = after_qty
             before_qty = latest.get(listing, listings.get(listing).last_after_qty)
             store = config.store(store_id)
             records.append(
@@ -187,7 +189,7 @@ def _records(
                     merchant_sku=after.merchant_sku,
                     warehouse_id=warehouse_id,
                     before_qty=before_sum if before_qty is None else before_qty,
-                    movement=movement,
+                    movement=after_sum - before_sum,
                     after_qty=after_qty,
                     rule_name=rule.name,
                     reason=reason,
