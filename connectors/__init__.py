@@ -8,6 +8,7 @@ from stocksync.connectors.base import Connector, OutcomeKind, PushOutcome, PushR
 from stocksync.connectors.last_pushed import LastPush, LastPushed, MemoryLastPushed
 from stocksync.connectors.memory import MemoryConnector
 from stocksync.connectors.pusher import Pusher, RetryPolicy
+from stocksync.connectors.registry import connector_factory, connector_for
 from stocksync.connectors.secrets import ConnectorConfigError, MissingSecretError, Secret
 
 __all__ = [
@@ -24,4 +25,6 @@ __all__ = [
     "PushRequest",
     "RetryPolicy",
     "Secret",
+    "connector_factory",
+    "connector_for",
 ]
