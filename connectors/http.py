@@ -3,7 +3,6 @@ whose messages never carry a URL (query strings can hold tokens), and Retry-Afte
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
 import json
 import time
@@ -72,7 +71,7 @@ class HttpConnector(Connector):
             raise TransportError(PushOutcome.transient(
                 FailureCode.MARKETPLACE_ERROR,
                 f"cannot connect to {exc.host}:{exc.port}")) from None
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
+        except TimeoutError:  # aiohttp's own timeouts are TimeoutErrors too
             raise TransportError(PushOutcome.transient(
                 FailureCode.TIMEOUT, "the marketplace did not answer in time")) from None
         except aiohttp.ClientError as exc:

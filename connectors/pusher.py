@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Self
 
 from stocksync.connectors.base import Connector, OutcomeKind, PushOutcome, PushRequest
 from stocksync.connectors.last_pushed import LastPush, LastPushed, MemoryLastPushed
@@ -52,7 +53,7 @@ class RetryPolicy:
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """The wait after failed attempt number `attempt` (1-based)."""
-        delay = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+        delay = min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
         return delay * (1 - self.jitter) + rng.uniform(0, delay * self.jitter)
 
 
@@ -76,6 +77,8 @@ class Pusher:
         self._closed = False
 
     async def push(self, command: PushCommand, store: Store | None) -> PushResult:
+        if self._closed:
+            raise RuntimeError("the pusher is closed")
         record = command.record
         if store is None or store.store_id != record.store_id:
             return self._failed(command, 0, FailureCode.STORE_NOT_CONFIGURED,
@@ -144,8 +147,6 @@ class Pusher:
                                       f"{type(exc).__name__}: {connector.redact(str(exc))}")
 
     async def _connector(self, store: Store) -> Connector:
-        if self._closed:
-            raise RuntimeError("the pusher is closed")
         cached = self._connectors.get(store.store_id)
         if cached is not None and cached[0] == store.connector:
             return cached[1]
@@ -191,7 +192,7 @@ class Pusher:
         for connector in connectors:
             await connector.aclose()
 
-    async def __aenter__(self) -> Pusher:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

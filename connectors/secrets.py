@@ -66,7 +66,7 @@ def secret_fields(store: Store, secret: Secret, names: tuple[str, ...]) -> dict[
     try:
         parsed = json.loads(secret.reveal())
     except ValueError:
-        raise ConnectorConfigError(problem) from None  # the decode error quotes the value
+        parsed = None  # raised below, outside this block: the decode error holds the value
     if not isinstance(parsed, dict):
         raise ConnectorConfigError(problem)
     values = {name: parsed.get(name) for name in names}

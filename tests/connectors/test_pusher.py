@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from stocksync.connectors import (
     RetryPolicy,
 )
 from stocksync.connectors.secrets import MissingSecretError
-from stocksync.domain.sync import FailureCode, PushResult, Store, SyncStatus
+from stocksync.domain.sync import FailureCode, PushCommand, PushResult, Store, SyncStatus
 
 from .helpers import FakeTime, command, run, store
 
@@ -44,7 +45,7 @@ def pusher(connectors: dict[str, Connector] | Connector, time_: FakeTime | None 
                   sleep=time_.sleep, rng=random.Random(7))
 
 
-def push(p: Pusher, *commands_and_stores: tuple) -> list[PushResult]:
+def push(p: Pusher, *commands_and_stores: tuple[PushCommand, Store | None]) -> list[PushResult]:
     async def scenario() -> list[PushResult]:
         async with p:
             return [await p.push(c, s) for c, s in commands_and_stores]
@@ -234,7 +235,7 @@ def test_each_store_keeps_to_its_own_request_rate() -> None:
 
     results = run(scenario())
     assert {SyncStatus.SUCCESSFULLY} == {result.status for result in results}
-    gaps = {name: [b - a for a, b in zip(times, times[1:])] for name, times in calls.items()}
+    gaps = {name: [b - a for a, b in itertools.pairwise(times)] for name, times in calls.items()}
     assert all(gap >= 0.05 - 0.002 for gap in gaps["S1"]), gaps
     assert all(gap >= 0.025 - 0.002 for gap in gaps["S2"]), gaps
     assert calls["S2"][0] < 0.02 and calls["S2"][-1] < calls["S1"][-1], calls
