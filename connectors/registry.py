@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from stocksync.connectors.base import Connector
 from stocksync.connectors.memory import MemoryConnector
 from stocksync.connectors.secrets import ConnectorConfigError, Secret, resolve_secret
+from stocksync.connectors.shopee import ShopeeConnector
 from stocksync.connectors.shopify import ShopifyConnector
 from stocksync.connectors.simulated import SimulatedConnector
 from stocksync.domain.sync import Store
@@ -21,6 +22,7 @@ def _memory(store: Store, secret: Secret | None) -> Connector:
 BUILDERS: dict[str, tuple[Callable[[Store, Secret | None], Connector], bool]] = {
     "simulated": (SimulatedConnector.from_settings, False),
     "shopify": (ShopifyConnector.from_settings, True),
+    "shopee": (ShopeeConnector.from_settings, True),
     "memory": (_memory, False),
 }
 
