@@ -11,6 +11,7 @@ from stocksync.connectors.secrets import ConnectorConfigError, Secret, resolve_s
 from stocksync.connectors.shopee import ShopeeConnector
 from stocksync.connectors.shopify import ShopifyConnector
 from stocksync.connectors.simulated import SimulatedConnector
+from stocksync.connectors.webhook import WebhookConnector
 from stocksync.domain.sync import Store
 
 
@@ -23,6 +24,7 @@ BUILDERS: dict[str, tuple[Callable[[Store, Secret | None], Connector], bool]] = 
     "simulated": (SimulatedConnector.from_settings, False),
     "shopify": (ShopifyConnector.from_settings, True),
     "shopee": (ShopeeConnector.from_settings, True),
+    "webhook": (WebhookConnector.from_settings, True),
     "memory": (_memory, False),
 }
 
