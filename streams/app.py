@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import faust
+from faust.types import TP
 
 from stocksync.schemas.codec import default_codec
 from stocksync.settings import Settings
 from stocksync.streams.config_relay import register_config_relay
 from stocksync.streams.stock_api import register_stock_api
-from stocksync.streams.stock_fold import StockFold
-from stocksync.topics import STOCK_EVENTS, STOCK_EVENTS_DLQ, STOCK_EVENTS_REJECTED
+from stocksync.streams.stock_fold import FoldTopics, StockFold
+from stocksync.topics import (
+    PUSH_COMMANDS,
+    STOCK_EVENTS,
+    STOCK_EVENTS_DLQ,
+    STOCK_EVENTS_REJECTED,
+    SYNC_RECORDS,
+)
 
 RAW = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
 
 # Remembered event ids only guard against late duplicates; their changelog may age out.
 EVENT_IDS_RETENTION_MS = str(30 * 24 * 3600 * 1000)
+# How often idle partitions' windows are checked: well inside the 250 ms close target.
+WINDOW_TICK_S = 0.05
+QUIET_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -55,9 +66,11 @@ def create_app(settings: Settings) -> StockApp:
         web_in_thread=False,
         logging_config=None,
     )
-    stock_events = app.topic(settings.topic(STOCK_EVENTS.name), internal=False, **RAW)
-    dlq = app.topic(settings.topic(STOCK_EVENTS_DLQ.name), internal=False, **RAW)
-    rejected = app.topic(settings.topic(STOCK_EVENTS_REJECTED.name), internal=False, **RAW)
+
+    def topic(spec: Any) -> Any:
+        return app.topic(settings.topic(spec.name), internal=False, **RAW)
+
+    stock_events = topic(STOCK_EVENTS)
     stock_table = app.Table("stock", partitions=settings.partitions, key_type=bytes,
                             value_type=bytes)
     event_ids_table = app.Table(
@@ -72,9 +85,12 @@ def create_app(settings: Settings) -> StockApp:
         codec=default_codec(),
         stock_table=stock_table,
         event_ids_table=event_ids_table,
-        dlq_topic=dlq,
-        rejected_topic=rejected,
+        topics=FoldTopics(dlq=topic(STOCK_EVENTS_DLQ), rejected=topic(STOCK_EVENTS_REJECTED),
+                          records=topic(SYNC_RECORDS), commands=topic(PUSH_COMMANDS)),
+        source_topic=stock_events.get_topic_name(),
         partitions=settings.partitions,
+        window_ms=settings.window_ms,
+        grace_ms=settings.window_grace_ms,
     )
 
     @app.agent(stock_events, name="fold-stock")
@@ -82,6 +98,43 @@ def create_app(settings: Settings) -> StockApp:
         async for events in stream.take_events(settings.batch_size, settings.batch_within_s):
             await fold.process(events)
 
-    register_stock_api(app, stock_table, fold.counters, settings.topic(STOCK_EVENTS.name))
+    @app.timer(WINDOW_TICK_S)
+    async def close_idle_windows() -> None:
+        idle = await _idle_partitions(app, fold, stock_events.get_topic_name())
+        if idle:
+            await fold.close_idle_windows(int(time.time() * 1000), idle)
+
+    @app.on_partitions_revoked.connect
+    async def _forget(app: faust.App, revoked: set[TP], **kwargs: Any) -> None:  # noqa: ARG001
+        fold.forget_partitions(tp.partition for tp in revoked
+                               if tp.topic == stock_events.get_topic_name())
+
+    register_stock_api(app, stock_table, fold.counters, stock_events.get_topic_name())
     register_config_relay(app, settings, stock_events)
     return StockApp(app=app, fold=fold, stock_table=stock_table)
+
+
+async def _idle_partitions(app: faust.App, fold: StockFold, topic: str) -> list[int]:
+    """Assigned partitions with nothing left to process: every message the broker holds has
+    been fetched and folded. Only those may let their watermark follow the wall clock."""
+    if app.rebalancing or app.in_recovery:
+        return []
+    idle = []
+    for tp in app.consumer.assignment():
+        if tp.topic != topic:
+            continue
+        try:
+            highwater = app.consumer.highwater(tp)
+            position = await app.consumer.position(tp)
+        except Exception:  # noqa: BLE001 - not fetched yet or mid-rebalance: not idle
+            continue
+        if highwater is None or position is None or position < highwater:
+            continue
+        last = fold.last_offset(tp.partition)
+        # Nothing folded here since this worker took the partition: idle once every fetched
+        # message would have reached the agent (take_events hands a batch over within
+        # batch_within_s) and none did.
+        if highwater == 0 or (last is not None and last + 1 >= highwater) or (
+                last is None and fold.quiet_for(QUIET_S)):
+            idle.append(tp.partition)
+    return idle

@@ -11,17 +11,28 @@ from typing import Any
 
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
 
+from stocksync.domain.listings import ListingState, OpenWindow, SkuListings
 from stocksync.domain.stock import Order, OrderBook, OrderState, SkuStock, WarehouseStock
+from stocksync.schemas.push_codec import sync_record_from_avro, sync_record_to_avro
 
-_SCHEMA = parse_schema(json.loads(
-    resources.files("stocksync.schemas").joinpath("state/StoredSkuStock.avsc").read_text()
-))
+
+def _schema_file(path: str) -> dict[str, Any]:
+    return json.loads(resources.files("stocksync.schemas").joinpath(path).read_text())
+
+
+_NAMED: dict[str, Any] = {}
+parse_schema(_schema_file("push/SyncRecord.avsc"), named_schemas=_NAMED)
+_SCHEMA = parse_schema(_schema_file("state/StoredSkuStock.avsc"), named_schemas=_NAMED)
 
 
 @dataclass(frozen=True, slots=True)
 class StoredStock:
     applied_offset: int  # the highest stock-events offset folded into `stock`
     stock: SkuStock
+    listings: SkuListings | None = None  # None: as empty listings
+
+    def listings_or_empty(self) -> SkuListings:
+        return self.listings or SkuListings.empty(self.stock.merchant_sku)
 
 
 def encode_stored(stored: StoredStock) -> bytes:
@@ -50,6 +61,9 @@ def encode_stored(stored: StoredStock) -> bytes:
         ],
         "mappings": [{"store_id": store_id, "store_sku": store_sku}
                      for store_id, store_sku in sorted(state.mappings)],
+        "listings": [_listing_to_avro(listing, listing_state)
+                     for listing, listing_state in sorted(stored.listings_or_empty()
+                                                          .listings.items())],
     }
     buffer = io.BytesIO()
     schemaless_writer(buffer, _SCHEMA, record)
@@ -76,4 +90,29 @@ def decode_stored(data: bytes) -> StoredStock:
                             for r in record["promotion_reserves"]},
         mappings=frozenset((m["store_id"], m["store_sku"]) for m in record["mappings"]),
     )
-    return StoredStock(applied_offset=record["applied_offset"], stock=stock)
+    listings = SkuListings(stock.merchant_sku, {
+        (item["store_id"], item["store_sku"]): _listing_from_avro(item)
+        for item in record["listings"]
+    })
+    return StoredStock(applied_offset=record["applied_offset"], stock=stock,
+                       listings=listings if listings.listings else None)
+
+
+def _listing_to_avro(listing: tuple[str, str], state: ListingState) -> dict[str, Any]:
+    window = state.window
+    return {
+        "store_id": listing[0], "store_sku": listing[1], "last_after_qty": state.last_after_qty,
+        "window": None if window is None else {
+            "start": window.start, "end": window.end,
+            "latest": sync_record_to_avro(window.latest)},
+    }
+
+
+def _listing_from_avro(item: dict[str, Any]) -> ListingState:
+    window = item["window"]
+    return ListingState(
+        last_after_qty=item["last_after_qty"],
+        window=None if window is None else OpenWindow(
+            start=window["start"], end=window["end"],
+            latest=sync_record_from_avro(window["latest"])),
+    )

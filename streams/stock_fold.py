@@ -1,39 +1,69 @@
-"""Folds a batch of stock-event messages into the stock table: the translation between Kafka and
-the pure fold in ``stocksync.domain.stock``.
+"""Folds batches of stock-events messages into the stock table and the push pipeline: the
+translation between Kafka and the pure domain (stocksync.domain.stock, .push).
+
+Per message: decode (undecodable → DLQ), apply to the SKU's stock (inapplicable → rejected), and
+for a trigger, make one sync record per rule and listing and pass it through the listing's
+tumbling window: superseded records leave as SKIPPED, the kept one as PENDING + a push command
+when its window closes. Control messages (configuration snapshots, refresh requests) are applied
+at their position in the partition's log.
 
 Delivery is at-least-once, so every step is idempotent:
-- each SKU's stored state carries the source offset it has applied (all events of a SKU share a
+- a SKU's stored state carries the source offset it has applied (a SKU's events share one
   partition); a redelivered message at or below it is skipped;
 - a repeated ``event_id`` of the same SKU is rejected as DUPLICATE_EVENT, however late;
-- a batch's outputs (rejected, dead-lettered) are sent and acknowledged *before* its state is
-  written, so a crash can repeat an output but never lose one. A state written but whose
-  changelog record was lost is written again when the batch is redelivered.
+- a batch's outputs are sent and acknowledged *before* its states are written, so a crash can
+  repeat an output (same record ids: consumers dedup by id) but never lose one.
+
+Windows close on a watermark of log time (LogAppendTime, stored in the log): the highest log time
+a partition has shown, or, once the partition is idle (everything on the broker processed), the
+wall clock minus a grace. Which records are SKIPPED or pushed depends on the log alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiokafka.partitioner import murmur2
-
-from stocksync.domain.events import StockEvent
+from stocksync.domain.events import Reason, StockEvent
+from stocksync.domain.push import (
+    SkuListings,
+    SyncConfig,
+    admit_all,
+    close_all_due,
+    records_for_refresh,
+    records_for_trigger,
+)
 from stocksync.domain.stock import Rejected, SkuStock, apply
+from stocksync.domain.sync import Cause, SyncRecord
 from stocksync.logs import get_logger
 from stocksync.schemas.codec import EventCodec, EventDecodeError
+from stocksync.schemas.push_codec import (
+    ConfigSnapshot,
+    RefreshRequested,
+    decode_control,
+    is_control,
+)
 from stocksync.streams.event_context import event_context
+from stocksync.streams.fold_io import (
+    CONFIG_KEY,
+    HEADER_DETAIL,
+    HEADER_ERROR,
+    HEADER_ERROR_TYPE,
+    HEADER_REJECTION,
+    Output,
+    PartitionEvent,
+    is_sku_key,
+    partition_of,
+    record_outputs,
+    send_all,
+    source_headers,
+)
 from stocksync.streams.state_codec import StoredStock, decode_stored, encode_stored
 
 log = get_logger(__name__)
-
-HEADER_ERROR = "stocksync.error"
-HEADER_ERROR_TYPE = "stocksync.error_type"
-HEADER_REJECTION = "stocksync.rejection"
-HEADER_DETAIL = "stocksync.detail"
-HEADER_SOURCE_TOPIC = "stocksync.source_topic"
-HEADER_SOURCE_PARTITION = "stocksync.source_partition"
-HEADER_SOURCE_OFFSET = "stocksync.source_offset"
 
 # Rejections decided here, before the domain sees the event.
 KEY_MISMATCH = "KEY_MISMATCH"
@@ -50,6 +80,9 @@ class FoldCounters:
     rejected: int = 0
     dead_lettered: int = 0
     redelivered_skipped: int = 0
+    controls_applied: int = 0
+    records_skipped: int = 0
+    records_pushed: int = 0
     rejections_by_reason: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -58,22 +91,38 @@ class FoldCounters:
             "rejected": self.rejected,
             "dead_lettered": self.dead_lettered,
             "redelivered_skipped": self.redelivered_skipped,
+            "controls_applied": self.controls_applied,
+            "records_skipped": self.records_skipped,
+            "records_pushed": self.records_pushed,
             "rejections_by_reason": dict(sorted(self.rejections_by_reason.items())),
         }
 
 
 @dataclass(frozen=True)
-class Output:
-    """A message to send before the batch's state may be written."""
+class FoldTopics:
+    dlq: Any
+    rejected: Any
+    records: Any
+    commands: Any
 
-    topic: Any  # faust TopicT
-    key: bytes | None
-    value: bytes | None
-    headers: list[tuple[str, bytes]]
+
+@dataclass
+class _Pending:
+    """A SKU state to write once the batch's outputs are acknowledged."""
+
+    context: Any  # the faust event (or PartitionEvent) that routes the write
+    key: bytes
+    stored: StoredStock
+    new_event_ids: list[bytes]
+
+
+def log_time_ms(message: Any) -> int:
+    """The message's log time in epoch ms (faust gives seconds as a float)."""
+    return int(round(message.timestamp * 1000))
 
 
 class StockFold:
-    """Applies batches of faust events (raw key/value bytes) to the stock tables."""
+    """Applies batches of faust events (raw key/value bytes) to the stock table."""
 
     def __init__(
         self,
@@ -81,33 +130,70 @@ class StockFold:
         codec: EventCodec,
         stock_table: Any,
         event_ids_table: Any,
-        dlq_topic: Any,
-        rejected_topic: Any,
+        topics: FoldTopics,
+        source_topic: str,
         partitions: int,
+        window_ms: int = 1000,
+        grace_ms: int = 100,
     ) -> None:
         self._codec = codec
         self._stock = stock_table
         self._event_ids = event_ids_table
-        self._dlq = dlq_topic
-        self._rejected = rejected_topic
+        self._topics = topics
+        self._source_topic = source_topic
         self._partitions = partitions
+        self._window_ms = window_ms
+        self._grace_ms = grace_ms
         self.counters = FoldCounters()
+        self._lock = asyncio.Lock()
+        self._last_batch_at = 0.0  # monotonic time the last batch finished
+        self._configs: dict[int, tuple[int, SyncConfig]] = {}  # partition -> (version, config)
+        self._window_ends: dict[int, dict[bytes, int]] = {}  # partition -> SKU -> next end
+        self._watermarks: dict[int, int] = {}  # partition -> log time (ms)
+        self._last_offsets: dict[int, int] = {}  # partition -> last offset processed
+
+    # -- batches -------------------------------------------------------------------------------
 
     async def process(self, events: Sequence[Any]) -> None:
+        """Fold a batch; control messages split it, so each applies at its log position."""
+        async with self._lock:
+            segment: list[Any] = []
+            for event in events:
+                if is_control(event.message.value):
+                    await self._fold_segment(segment)
+                    segment = []
+                    await self._apply_control(event)
+                else:
+                    segment.append(event)
+            await self._fold_segment(segment)
+            self._last_batch_at = time.monotonic()
+
+    def quiet_for(self, seconds: float) -> bool:
+        """No batch is being folded, and none finished within `seconds`."""
+        return not self._lock.locked() and time.monotonic() - self._last_batch_at >= seconds
+
+    async def _fold_segment(self, events: Sequence[Any]) -> None:
+        if not events:
+            return
         outputs: list[Output] = []
-        pending_states: list[tuple[Any, bytes, StoredStock, list[bytes]]] = []
+        pending: list[_Pending] = []
         for key, items in self._decode_and_group(events, outputs).items():
             first = items[0][0]
             with event_context(first):
                 folded = self._fold_sku(key, items, outputs)
             if folded is not None:
-                pending_states.append((first, key, *folded))
-        await self._send_all(outputs)
-        for first, key, stored, new_ids in pending_states:
-            with event_context(first):
-                for event_id_key in new_ids:
-                    self._event_ids[event_id_key] = b""
-                self._stock[key] = encode_stored(stored)
+                pending.append(_Pending(first, key, *folded))
+        touched: set[int] = set()
+        for event in events:
+            message = event.message
+            touched.add(message.partition)
+            self._last_offsets[message.partition] = message.offset
+            self._watermarks[message.partition] = max(
+                self._watermarks.get(message.partition, 0), log_time_ms(message))
+        await send_all(outputs)
+        self._write(pending)
+        for partition in sorted(touched):
+            await self._close_due(partition, self._watermarks[partition])
 
     # -- decoding ------------------------------------------------------------------------------
 
@@ -129,7 +215,7 @@ class StockFold:
                                             "the message key must be the event's merchant_sku"))
                 continue
             if key not in checked_keys:
-                if self._partition_for(key) != message.partition:
+                if partition_of(key, self._partitions) != message.partition:
                     outputs.append(self._reject(message, WRONG_PARTITION,
                                                 "keys must be partitioned with murmur2, "
                                                 "as the Java client does"))
@@ -138,18 +224,17 @@ class StockFold:
             by_sku.setdefault(key, []).append((faust_event, event))
         return by_sku
 
-    def _partition_for(self, key: bytes) -> int:
-        return (murmur2(key) & 0x7FFFFFFF) % self._partitions
-
     # -- folding -------------------------------------------------------------------------------
 
     def _fold_sku(
         self, key: bytes, items: list[tuple[Any, StockEvent]], outputs: list[Output]
     ) -> tuple[StoredStock, list[bytes]] | None:
-        raw = self._stock.get(key)
-        stored = decode_stored(raw) if raw is not None else None
+        stored = self._load(key)
         applied_offset = stored.applied_offset if stored else -1
         state = stored.stock if stored else SkuStock.empty(items[0][1].merchant_sku)
+        listings = stored.listings_or_empty() if stored else None
+        partition = items[0][0].message.partition
+        config = self._config(partition)
         new_ids: list[bytes] = []
         seen_in_batch: set[bytes] = set()
         redelivered = False
@@ -176,14 +261,190 @@ class StockFold:
                 continue
             if isinstance(result, Rejected):
                 outputs.append(self._reject(message, result.reason.value, result.detail))
-            else:
-                state = result
-                self.counters.applied += 1
+                continue
+            before, state = state, result
+            self.counters.applied += 1
+            if config.enabled_rules and event.reason.trigger_number is not None:
+                if listings is None:
+                    listings = SkuListings.empty(state.merchant_sku)
+                cause = Cause(event.event_id, message.topic, message.partition, message.offset)
+                records = records_for_trigger(event, cause, log_time_ms(message), before, state,
+                                              config, listings)
+                listings, emitted = admit_all(listings, records, self._window_ms)
+                outputs += self._emit(emitted)
         if stored is not None and applied_offset == stored.applied_offset and not redelivered:
             return None
-        return StoredStock(applied_offset=applied_offset, stock=state), new_ids
+        return StoredStock(applied_offset=applied_offset, stock=state, listings=listings), new_ids
+
+    # -- control messages ----------------------------------------------------------------------
+
+    async def _apply_control(self, faust_event: Any) -> None:
+        message = faust_event.message
+        self._last_offsets[message.partition] = message.offset
+        try:
+            control = decode_control(message.value)
+        except EventDecodeError as exc:
+            await send_all([self._dead_letter(message, exc)])
+            return
+        with event_context(faust_event):
+            if isinstance(control, ConfigSnapshot):
+                await self._apply_config(faust_event, control)
+            else:
+                await self._apply_refresh(faust_event, control)
+        self.counters.controls_applied += 1
+
+    async def _apply_config(self, faust_event: Any, snapshot: ConfigSnapshot) -> None:
+        message = faust_event.message
+        version, old = self._configs_entry(message.partition)
+        if snapshot.version <= version:
+            return  # redelivered, or relayed again: this partition has it already
+        new = SyncConfig(rules={r.name: r for r in snapshot.rules},
+                         stores={s.store_id: s for s in snapshot.stores})
+        affected = _affected_stores(old, new)
+        if affected:
+            # Re-push what the change affects, before the new version is recorded: a crash in
+            # between repeats the re-push (SKUs already done are skipped by their offsets).
+            cause = Cause(snapshot.control_id, message.topic, message.partition, message.offset)
+            await self._refresh_partition(faust_event, cause, new, affected)
+        self._stock[CONFIG_KEY] = message.value
+        self._configs[message.partition] = (snapshot.version, new)
+        log.info("config_applied", partition=message.partition, version=snapshot.version,
+                 rules=len(new.rules), stores=len(new.stores), repushed_stores=sorted(affected))
+
+    async def _apply_refresh(self, faust_event: Any, request: RefreshRequested) -> None:
+        message = faust_event.message
+        config = self._config(message.partition)
+        cause = Cause(request.control_id, message.topic, message.partition, message.offset)
+        stores = frozenset(request.store_ids) if request.store_ids else None
+        await self._refresh_partition(faust_event, cause, config, stores)
+
+    async def _refresh_partition(self, faust_event: Any, cause: Cause, config: SyncConfig,
+                                 store_ids: frozenset[str] | None) -> None:
+        """Push the current quantity of every SKU of the partition to `store_ids` (None: all)."""
+        message = faust_event.message
+        outputs: list[Output] = []
+        pending: list[_Pending] = []
+        for key in self._partition_keys(message.partition):
+            stored = self._load(key)
+            if stored is None or stored.applied_offset >= message.offset:
+                continue
+            records = records_for_refresh(
+                stored.stock.merchant_sku, stored.stock, cause, log_time_ms(message),
+                Reason.REFRESH_INVENTORY, config, stored.listings_or_empty(), store_ids)
+            listings, emitted = admit_all(stored.listings_or_empty(), records, self._window_ms)
+            outputs += self._emit(emitted)
+            pending.append(_Pending(faust_event, key, StoredStock(message.offset, stored.stock,
+                                                                  listings), []))
+        self._watermarks[message.partition] = max(self._watermarks.get(message.partition, 0),
+                                                  log_time_ms(message))
+        await send_all(outputs)
+        self._write(pending)
+
+    # -- windows -------------------------------------------------------------------------------
+
+    async def close_idle_windows(self, now_ms: int, idle_partitions: Iterable[int]) -> None:
+        """Advance idle partitions' watermarks to the wall clock (less the grace) and close."""
+        async with self._lock:
+            for partition in idle_partitions:
+                self._watermarks[partition] = max(self._watermarks.get(partition, 0),
+                                                  now_ms - self._grace_ms)
+                await self._close_due(partition, self._watermarks[partition])
+
+    async def _close_due(self, partition: int, watermark: int) -> None:
+        ends = self._window_index(partition)
+        due = [key for key, end in ends.items() if end <= watermark]
+        if not due:
+            return
+        context = PartitionEvent(self._source_topic, partition)
+        outputs: list[Output] = []
+        pending: list[_Pending] = []
+        with event_context(context):  # type: ignore[arg-type]
+            for key in due:
+                stored = self._load(key)
+                if stored is None:
+                    ends.pop(key, None)
+                    continue
+                listings, emitted = close_all_due(stored.listings_or_empty(), watermark)
+                outputs += self._emit(emitted)
+                pending.append(_Pending(context, key, StoredStock(stored.applied_offset,
+                                                                  stored.stock, listings), []))
+        await send_all(outputs)
+        self._write(pending)
+
+    def _window_index(self, partition: int) -> dict[bytes, int]:
+        """SKU -> earliest open window end, for one partition; built from the table once."""
+        index = self._window_ends.get(partition)
+        if index is None:
+            index = self._window_ends[partition] = {}
+            with event_context(PartitionEvent(self._source_topic, partition)):  # type: ignore[arg-type]
+                for key in self._partition_keys(partition):
+                    stored = self._load(key)
+                    end = stored.listings_or_empty().next_window_end() if stored else None
+                    if end is not None:
+                        index[key] = end
+        return index
+
+    def forget_partitions(self, partitions: Iterable[int]) -> None:
+        """Drop what this worker remembers of partitions it no longer owns."""
+        for partition in partitions:
+            self._configs.pop(partition, None)
+            self._window_ends.pop(partition, None)
+            self._watermarks.pop(partition, None)
+            self._last_offsets.pop(partition, None)
+
+    def last_offset(self, partition: int) -> int | None:
+        return self._last_offsets.get(partition)
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def _load(self, key: bytes) -> StoredStock | None:
+        raw = self._stock.get(key)
+        return decode_stored(raw) if raw is not None else None
+
+    def _write(self, pending: Sequence[_Pending]) -> None:
+        for item in pending:
+            partition = item.context.message.partition
+            with event_context(item.context):
+                for event_id_key in item.new_event_ids:
+                    self._event_ids[event_id_key] = b""
+                self._stock[item.key] = encode_stored(item.stored)
+            end = item.stored.listings_or_empty().next_window_end()
+            index = self._window_index(partition)
+            if end is None:
+                index.pop(item.key, None)
+            else:
+                index[item.key] = end
+
+    def _partition_keys(self, partition: int) -> list[bytes]:
+        return [key for key in self._stock.keys()
+                if is_sku_key(key) and partition_of(key, self._partitions) == partition]
+
+    def _configs_entry(self, partition: int) -> tuple[int, SyncConfig]:
+        entry = self._configs.get(partition)
+        if entry is None:
+            raw = self._stock.get(CONFIG_KEY)  # in the partition's context: its own copy
+            snapshot = decode_control(raw) if raw is not None else None
+            if isinstance(snapshot, ConfigSnapshot):
+                entry = (snapshot.version, SyncConfig(
+                    rules={r.name: r for r in snapshot.rules},
+                    stores={s.store_id: s for s in snapshot.stores}))
+            else:
+                entry = (-1, SyncConfig({}, {}))
+            self._configs[partition] = entry
+        return entry
+
+    def _config(self, partition: int) -> SyncConfig:
+        return self._configs_entry(partition)[1]
 
     # -- outputs -------------------------------------------------------------------------------
+
+    def _emit(self, records: Sequence[SyncRecord]) -> list[Output]:
+        for record in records:
+            if record.superseded_by is not None:
+                self.counters.records_skipped += 1
+            else:
+                self.counters.records_pushed += 1
+        return record_outputs(records, self._topics.records, self._topics.commands)
 
     def _dead_letter(self, message: Any, exc: EventDecodeError) -> Output:
         self.counters.dead_lettered += 1
@@ -191,8 +452,8 @@ class StockFold:
                     partition=message.partition, offset=message.offset)
         headers = [(HEADER_ERROR, str(exc).encode()),
                    (HEADER_ERROR_TYPE, type(exc).__name__.encode()),
-                   *_source_headers(message)]
-        return Output(self._dlq, message.key, message.value, headers)
+                   *source_headers(message)]
+        return Output(self._topics.dlq, message.key, message.value, headers)
 
     def _reject(self, message: Any, reason: str, detail: str) -> Output:
         self.counters.rejected += 1
@@ -201,22 +462,15 @@ class StockFold:
         log.info("event_rejected", reason=reason, detail=detail,
                  partition=message.partition, offset=message.offset)
         headers = [(HEADER_REJECTION, reason.encode()), (HEADER_DETAIL, detail.encode()),
-                   *_source_headers(message)]
-        return Output(self._rejected, message.key, message.value, headers)
-
-    @staticmethod
-    async def _send_all(outputs: list[Output]) -> None:
-        futures = [
-            await output.topic.send(key=output.key, value=output.value, headers=output.headers)
-            for output in outputs
-        ]
-        for future in futures:
-            await future
+                   *source_headers(message)]
+        return Output(self._topics.rejected, message.key, message.value, headers)
 
 
-def _source_headers(message: Any) -> list[tuple[str, bytes]]:
-    return [
-        (HEADER_SOURCE_TOPIC, message.topic.encode()),
-        (HEADER_SOURCE_PARTITION, str(message.partition).encode()),
-        (HEADER_SOURCE_OFFSET, str(message.offset).encode()),
-    ]
+def _affected_stores(old: SyncConfig, new: SyncConfig) -> frozenset[str]:
+    """Stores whose listed quantities may differ under `new`: their rule or store changed."""
+    affected = set()
+    for store_id in new.rules_by_store:
+        if (old.rules_by_store.get(store_id) != new.rules_by_store.get(store_id)
+                or old.stores.get(store_id) != new.stores.get(store_id)):
+            affected.add(store_id)
+    return frozenset(affected)

@@ -13,7 +13,7 @@ from stocksync.domain.events import StockReceivedManually, StockRemovedManually
 from stocksync.schemas.codec import default_codec
 from stocksync.streams import stock_fold
 from stocksync.streams.state_codec import decode_stored
-from stocksync.streams.stock_fold import StockFold
+from stocksync.streams.stock_fold import FoldTopics, StockFold
 
 PARTITIONS = 4
 T0 = 1_767_225_600_000
@@ -25,6 +25,7 @@ class Message:
     value: bytes
     partition: int
     offset: int
+    timestamp: float = T0 / 1000  # log append time, seconds (as faust gives it)
     topic: str = "stock-events"
 
 
@@ -63,10 +64,12 @@ class Fixture:
         self.journal: list[str] = []
         self.stock = Table(self.journal, "stock")
         self.event_ids = Table(self.journal, "event-ids")
-        self.dlq, self.rejected = Topic(), Topic()
+        self.dlq, self.rejected, self.records, self.commands = Topic(), Topic(), Topic(), Topic()
         self.fold = StockFold(codec=default_codec(), stock_table=self.stock,
-                              event_ids_table=self.event_ids, dlq_topic=self.dlq,
-                              rejected_topic=self.rejected, partitions=PARTITIONS)
+                              event_ids_table=self.event_ids,
+                              topics=FoldTopics(dlq=self.dlq, rejected=self.rejected,
+                                                records=self.records, commands=self.commands),
+                              source_topic="stock-events", partitions=PARTITIONS)
         self.offsets: dict[int, int] = {}
 
     def message(self, value: bytes, key: bytes | None, partition: int | None = None) -> Event:

@@ -1,0 +1,88 @@
+"""What the fold agent sends and how it addresses faust's per-partition state."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka.partitioner import murmur2
+
+from stocksync.domain.sync import SyncRecord, SyncStatus
+from stocksync.schemas.push_codec import encode_sync_record
+
+HEADER_ERROR = "stocksync.error"
+HEADER_ERROR_TYPE = "stocksync.error_type"
+HEADER_REJECTION = "stocksync.rejection"
+HEADER_DETAIL = "stocksync.detail"
+HEADER_SOURCE_TOPIC = "stocksync.source_topic"
+HEADER_SOURCE_PARTITION = "stocksync.source_partition"
+HEADER_SOURCE_OFFSET = "stocksync.source_offset"
+
+# Keys of the stock table that are not merchant SKUs start with a NUL byte.
+CONFIG_KEY = b"\x00config"
+
+
+@dataclass(frozen=True)
+class Output:
+    """A message to send before the state that produced it may be written."""
+
+    topic: Any  # faust TopicT
+    key: bytes | None
+    value: bytes | None
+    headers: Sequence[tuple[str, bytes]] = ()
+
+
+class PartitionEvent:
+    """Stands in for a faust event of a partition, for table writes outside a stream (timers,
+    control messages): faust routes them by `message.partition` and checks `message.topic`."""
+
+    __slots__ = ("__weakref__", "message")
+
+    def __init__(self, topic: str, partition: int) -> None:
+        self.message = _PartitionMessage(topic, partition)
+
+
+@dataclass(frozen=True)
+class _PartitionMessage:
+    topic: str
+    partition: int
+
+
+def partition_of(key: bytes, partitions: int) -> int:
+    """The partition the Java client's default partitioner (murmur2) gives a key."""
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+def is_sku_key(key: bytes) -> bool:
+    return not key.startswith(b"\x00")
+
+
+def source_headers(message: Any) -> list[tuple[str, bytes]]:
+    return [
+        (HEADER_SOURCE_TOPIC, message.topic.encode()),
+        (HEADER_SOURCE_PARTITION, str(message.partition).encode()),
+        (HEADER_SOURCE_OFFSET, str(message.offset).encode()),
+    ]
+
+
+def record_outputs(records: Sequence[SyncRecord], records_topic: Any,
+                   commands_topic: Any) -> list[Output]:
+    """Every emitted record goes to the sync history; a PENDING one is also a push command."""
+    outputs = []
+    for record in records:
+        value = encode_sync_record(record)
+        outputs.append(Output(records_topic, record.record_id.encode(), value))
+        if record.status is SyncStatus.PENDING:
+            outputs.append(Output(commands_topic, record.store_sku.encode(), value))
+    return outputs
+
+
+async def send_all(outputs: Sequence[Output]) -> None:
+    """Send every output and wait until the broker has acknowledged each."""
+    futures = [
+        await output.topic.send(key=output.key, value=output.value, headers=list(output.headers))
+        for output in outputs
+    ]
+    for future in futures:
+        await future

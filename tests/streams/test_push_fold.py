@@ -1,0 +1,128 @@
+"""The fold agent's push path, with in-memory twins of faust's tables and topics."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+from stocksync.domain.events import MappingAction, MappingChanged, StockReceivedManually
+from stocksync.domain.sync import Store, SyncRule, SyncStatus
+from stocksync.schemas.push_codec import (
+    ConfigSnapshot,
+    RefreshRequested,
+    decode_sync_record,
+    encode_control,
+)
+from tests.streams.test_stock_fold import T0, Event, Fixture, Message
+
+SKU = "PUSH-1"
+STORES = (Store("S1", "Shop One", "shopee"), Store("S2", "Shop Two", "lazada"))
+
+
+def snapshot(version: int, percent: str = "100") -> ConfigSnapshot:
+    rule = SyncRule("R1", frozenset({"WH-1"}), frozenset({"S1", "S2"}), Decimal(percent))
+    return ConfigSnapshot(f"config-{version}", version, STORES, (rule,))
+
+
+def control(fx: Fixture, message: ConfigSnapshot | RefreshRequested, partition: int,
+            at_ms: int) -> Event:
+    offset = fx.offsets.get(partition, 0)
+    fx.offsets[partition] = offset + 1
+    return Event(Message(None, encode_control(message), partition, offset, at_ms / 1000))
+
+
+def event_at(fx: Fixture, event, at_ms: int) -> Event:
+    faust_event = fx.event(event)
+    faust_event.message.timestamp = at_ms / 1000
+    return faust_event
+
+
+def mapping(n: int, store_id: str, store_sku: str) -> MappingChanged:
+    return MappingChanged(event_id=f"m-{n}", merchant_sku=SKU, warehouse_id="WH-1",
+                          occurred_at=T0 + n, source="test", store_id=store_id,
+                          store_sku=store_sku, action=MappingAction.ADD)
+
+
+def stock_in(n: int, qty: int) -> StockReceivedManually:
+    return StockReceivedManually(event_id=f"in-{n}", merchant_sku=SKU, warehouse_id="WH-1",
+                                 occurred_at=T0 + n, source="test", qty=qty)
+
+
+def _partition() -> int:
+    from stocksync.streams.fold_io import partition_of
+    from tests.streams.test_stock_fold import PARTITIONS
+
+    return partition_of(SKU.encode(), PARTITIONS)
+
+
+def sent_records(topic) -> list:
+    return [decode_sync_record(value) for _, value, _ in topic.sent]
+
+
+def test_a_burst_in_one_window_pushes_only_the_last_record() -> None:
+    """Triggers within one window: every earlier record SKIPPED, the last one pushed when the
+    window closes on the watermark."""
+    fx = Fixture()
+    p = _partition()
+    # Step 1: the configuration arrives, then a listing is mapped (window 1 s).
+    fx.process([control(fx, snapshot(1), p, T0), event_at(fx, mapping(1, "S1", "S1-A"), T0)])
+    # Step 2: 10 stock-ins within the window [T0+1000, T0+2000).
+    fx.process([event_at(fx, stock_in(n, 1), T0 + 1000 + n) for n in range(10)])
+    # Step 3: an idle watermark past the window's end closes it.
+    asyncio.run(fx.fold.close_idle_windows(T0 + 3000, [p]))
+    records = sent_records(fx.records)
+    skipped = [r for r in records if r.status is SyncStatus.SKIPPED]
+    pushed = [r for r in records if r.status is SyncStatus.PENDING]
+    # The mapping's own record (first window) is pushed, then 9 skipped and 1 pushed.
+    assert (9, 2) == (len(skipped), len(pushed))
+    assert 10 == pushed[-1].after_qty
+    assert [r.record_id for r in pushed] == [decode_sync_record(v).record_id
+                                             for _, v, _ in fx.commands.sent]
+
+
+def test_a_config_change_repushes_affected_listings_once() -> None:
+    """A new rule version re-pushes every mapped listing of its stores; the same version
+    redelivered changes nothing."""
+    fx = Fixture()
+    p = _partition()
+    fx.process([control(fx, snapshot(1), p, T0), event_at(fx, mapping(1, "S1", "S1-A"), T0),
+                event_at(fx, stock_in(2, 152), T0 + 5)])
+    asyncio.run(fx.fold.close_idle_windows(T0 + 5000, [p]))
+    before = len(fx.commands.sent)
+    # Step 1: the rule drops to 30 %: the listing is pushed again, with 45.
+    change = control(fx, snapshot(2, percent="30"), p, T0 + 6000)
+    fx.process([change])
+    asyncio.run(fx.fold.close_idle_windows(T0 + 9000, [p]))
+    repushed = [decode_sync_record(v) for _, v, _ in fx.commands.sent[before:]]
+    assert [45] == [r.after_qty for r in repushed]
+    # Step 2: the same snapshot again (redelivered or relayed twice): nothing new.
+    fx.process([control(fx, snapshot(2, percent="30"), p, T0 + 9500)])
+    asyncio.run(fx.fold.close_idle_windows(T0 + 12000, [p]))
+    assert before + 1 == len(fx.commands.sent)
+
+
+def test_a_refresh_request_pushes_every_listing_of_the_partition() -> None:
+    """RefreshRequested pushes the current quantity to every mapped listing."""
+    fx = Fixture()
+    p = _partition()
+    fx.process([control(fx, snapshot(1), p, T0), event_at(fx, mapping(1, "S1", "S1-A"), T0),
+                event_at(fx, mapping(2, "S2", "S2-A"), T0), event_at(fx, stock_in(3, 7), T0)])
+    asyncio.run(fx.fold.close_idle_windows(T0 + 5000, [p]))
+    before = len(fx.commands.sent)
+    fx.process([control(fx, RefreshRequested("refresh-1"), p, T0 + 6000)])
+    asyncio.run(fx.fold.close_idle_windows(T0 + 9000, [p]))
+    refreshed = sorted((r.store_sku, r.after_qty, r.reason.value)
+                       for r in (decode_sync_record(v) for _, v, _ in fx.commands.sent[before:]))
+    assert [("S1-A", 7, "REFRESH_INVENTORY"), ("S2-A", 7, "REFRESH_INVENTORY")] == refreshed
+
+
+def test_redelivered_triggers_emit_no_second_record() -> None:
+    """A redelivered batch is skipped by offset: no new records, no new commands."""
+    fx = Fixture()
+    p = _partition()
+    fx.process([control(fx, snapshot(1), p, T0), event_at(fx, mapping(1, "S1", "S1-A"), T0)])
+    batch = [event_at(fx, stock_in(n, 1), T0 + 1000 + n) for n in range(3)]
+    fx.process(batch)
+    sent = len(fx.records.sent)
+    fx.process(batch)
+    assert sent == len(fx.records.sent)
