@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from stocksync.domain.push import SyncConfig, validate_config
 from stocksync.domain.sync import Store, SyncRule
 from stocksync.schemas.push_codec import (
     STORE,
@@ -126,28 +127,8 @@ class ConfigWriter:
 
 
 def rule_problems(rule: SyncRule, config: PushConfig) -> list[str]:
-    """Why `rule` cannot be saved into `config` (empty when it can)."""
-    problems = []
-    if not rule.name:
-        problems.append("a rule needs a name")
-    if not rule.warehouses:
-        problems.append("a rule needs at least one warehouse")
-    if not rule.store_ids:
-        problems.append("a rule needs at least one store")
-    missing = sorted(rule.store_ids - config.stores.keys())
-    if missing:
-        problems.append(f"unknown stores: {', '.join(missing)}")
-    if rule.percent < 0:
-        problems.append("percent cannot be negative")
-    if rule.max_qty is not None and rule.max_qty < 0:
-        problems.append("max_qty cannot be negative")
-    if rule.sold_out and rule.sold_out.store_id not in rule.store_ids:
-        problems.append("the sold-out store must be one of the rule's stores")
-    if rule.enabled:
-        for other in config.rules.values():
-            shared = sorted(rule.store_ids & other.store_ids)
-            if other.enabled and other.name != rule.name and shared:
-                # A listing pushed by two rules would flip between two quantities.
-                problems.append(f"stores {', '.join(shared)} are already pushed by rule "
-                                f"{other.name!r}")
-    return problems
+    """The problems saving `rule` would bring into `config` (empty when it can be saved)."""
+    current = SyncConfig(dict(config.rules), dict(config.stores))
+    candidate = SyncConfig({**config.rules, rule.name: rule}, dict(config.stores))
+    introduced = set(validate_config(candidate)) - set(validate_config(current))
+    return [str(problem) for problem in sorted(introduced, key=str)]
