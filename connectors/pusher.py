@@ -120,13 +120,13 @@ class Pusher:
                 return self._failed(command, attempts, code, message)
             if attempts >= self.policy.max_attempts:
                 return self._failed(command, attempts, code,
-                                    f"{message} (gave up after {attempts} attempts)")
+                                    f"{message} (gave up after {_attempts(attempts)})")
             delay = (outcome.retry_after if outcome.retry_after is not None
                      else self.policy.backoff(attempts, self._rng))
             if self._clock() + delay > deadline:
                 return self._failed(
                     command, attempts, code,
-                    f"{message} (gave up after {attempts} attempts: the next try, in "
+                    f"{message} (gave up after {_attempts(attempts)}: the next try, in "
                     f"{delay:.3g} s, is past the {self.policy.max_total:g} s budget)")
             if outcome.retry_after is not None:
                 bucket.pause(outcome.retry_after)  # the whole store waits, not just this push
@@ -198,6 +198,10 @@ class Pusher:
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
         await self.aclose()
+
+
+def _attempts(count: int) -> str:
+    return f"{count} attempt{'' if count == 1 else 's'}"
 
 
 class _KeyedLocks:

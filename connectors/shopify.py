@@ -16,6 +16,11 @@ Settings:
                           the store SKU must itself be the inventory item id (numeric or gid).
     api_version           default 2026-04 (2026-01 at the oldest: changeFromQuantity)
     reason                default "correction"
+    compare_and_swap      default "true"; "false" always sends changeFromQuantity null. Shopify
+                          lowers `available` itself when it takes an order, so with compare and
+                          swap a push that follows a Shopify sale it has not yet seen is a
+                          CONFLICT; "false" is Shopify's advice for a system that is the source
+                          of truth for the quantity.
 
 Rate limit: Shopify meters GraphQL calls by query cost (a leaky bucket per app and store). A
 THROTTLED answer becomes a transient failure whose wait is computed from
@@ -76,6 +81,7 @@ class ShopifyConnector(HttpConnector):
     def __init__(self, endpoint_base: str, credentials: ShopifyCredentials, location_id: str, *,
                  inventory_item_ids: dict[str, str] | None = None,
                  api_version: str = DEFAULT_API_VERSION, reason: str = DEFAULT_REASON,
+                 compare_and_swap: bool = True,
                  session: aiohttp.ClientSession | None = None) -> None:
         super().__init__([credentials.access_token], session=session)
         self.url = f"{endpoint_base.rstrip('/')}/admin/api/{api_version}/graphql.json"
@@ -84,6 +90,7 @@ class ShopifyConnector(HttpConnector):
         self.inventory_item_ids = {sku: _gid("InventoryItem", item)
                                    for sku, item in (inventory_item_ids or {}).items()}
         self.reason = reason
+        self.compare_and_swap = compare_and_swap
 
     @classmethod
     def from_settings(cls, store: Store, secret: Secret | None) -> ShopifyConnector:
@@ -93,11 +100,16 @@ class ShopifyConnector(HttpConnector):
         base = option(store, "base_url") or f"https://{required_option(store, 'shop')}"
         location_id = required_option(store, "location_id")
         inventory_item_ids = mapping_option(store, "inventory_item_ids")
+        compare_and_swap = (option(store, "compare_and_swap") or "true").lower()
+        if compare_and_swap not in ("true", "false"):
+            raise ConnectorConfigError(
+                f"store {store.store_id}: option compare_and_swap must be true or false")
         try:
             return cls(base, ShopifyCredentials(secret), location_id,
                        inventory_item_ids=inventory_item_ids,
                        api_version=option(store, "api_version") or DEFAULT_API_VERSION,
-                       reason=option(store, "reason") or DEFAULT_REASON)
+                       reason=option(store, "reason") or DEFAULT_REASON,
+                       compare_and_swap=compare_and_swap == "true")
         except ValueError as exc:  # an id that is not a Shopify id of its kind
             raise ConnectorConfigError(f"store {store.store_id}: {exc}") from None
 
@@ -122,7 +134,8 @@ class ShopifyConnector(HttpConnector):
                     "inventoryItemId": inventory_item_id,
                     "locationId": self.location_id,
                     "quantity": request.qty,
-                    "changeFromQuantity": request.last_pushed_qty,
+                    "changeFromQuantity":
+                        request.last_pushed_qty if self.compare_and_swap else None,
                 }],
             }},
         }

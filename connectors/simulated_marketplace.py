@@ -186,10 +186,11 @@ def _error(status: int, message: str, code: str | None = None,
 
 async def _set_quantity(request: web.Request) -> web.Response:
     state = request.app[STATE]
+    raw = await request.text()  # received in full, even if it is not answered for a while
     await state.running.wait()  # paused: hang, like a marketplace that stopped answering
     store_id, sku = request.match_info["store_id"], request.match_info["store_sku"]
     key = request.headers.get("Idempotency-Key")
-    response = await _answer(state, request, store_id, sku, key)
+    response = await _answer(state, request, store_id, sku, key, raw)
     state.requests.append(RequestLogEntry(store_id, sku, state.clock(), response.status, key))
     if state.latency > 0:
         await asyncio.sleep(state.latency)
@@ -197,7 +198,7 @@ async def _set_quantity(request: web.Request) -> web.Response:
 
 
 async def _answer(state: MarketplaceState, request: web.Request, store_id: str, sku: str,
-                  key: str | None) -> web.Response:
+                  key: str | None, raw: str) -> web.Response:
     store = state.store(store_id)
     token = state.tokens.get(store_id)
     if token is not None and request.headers.get("Authorization") != f"Bearer {token}":
@@ -210,7 +211,6 @@ async def _answer(state: MarketplaceState, request: web.Request, store_id: str, 
                           headers={"Retry-After": shown})
     if not key:
         return _error(400, "the Idempotency-Key header is required", "idempotency_key_missing")
-    raw = await request.text()
     lock = store.key_locks.setdefault(key, asyncio.Lock())
     async with lock:  # a key in flight twice: the second waits and gets the first's answer
         stored = store.answers.get(key)

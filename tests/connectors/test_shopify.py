@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pytest
+
 from stocksync.connectors import MemoryLastPushed, Pusher, PushRequest, RetryPolicy
 from stocksync.connectors.registry import connector_factory, connector_for
 from stocksync.connectors.shopify import ShopifyConnector
@@ -253,3 +255,63 @@ def _credentials() -> Any:
     from stocksync.connectors.shopify import ShopifyCredentials
 
     return ShopifyCredentials(Secret(TOKEN))
+
+
+def test_without_compare_and_swap_a_shopify_sale_does_not_block_the_next_push() -> None:
+    """compare_and_swap=false: changeFromQuantity is always null, so a Shopify sale between
+    two pushes is simply overwritten by our quantity."""
+    async def scenario(stub: ShopifyStub, server: RunningServer) -> Any:
+        async with pusher() as p:
+            settings = shopify_store(server, compare_and_swap="false")
+            first = await p.push(command("R1", 7, store_id="SHOP", store_sku="APPLE-RED"),
+                                 settings)
+            stub.levels[(ITEM, LOCATION)] = 6  # sold one in Shopify
+            second = await p.push(command("R2", 6, store_id="SHOP", store_sku="APPLE-RED"),
+                                  settings)
+        changes = [body["variables"]["input"]["quantities"][0]["changeFromQuantity"]
+                   for body in stub.requests]
+        return [first.status, second.status], changes
+
+    assert ([SyncStatus.SUCCESSFULLY] * 2, [None, None]) == with_shopify(scenario)
+
+
+THROTTLED_429 = {"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+                 "extensions": {"cost": {"requestedQueryCost": 10, "actualQueryCost": None,
+                                         "throttleStatus": {"maximumAvailable": 2000.0,
+                                                            "currentlyAvailable": 0.0,
+                                                            "restoreRate": 50.0}}}}
+
+
+@pytest.mark.parametrize(("forced", "status", "code", "attempts", "sleeps"), [
+    # HTTP 429 with a throttled body: wait (10 - 0) / 50 = 0.2 s, then succeed
+    ((429, THROTTLED_429), SyncStatus.SUCCESSFULLY, None, 2, [0.2]),
+    # a top-level ACCESS_DENIED error (the token lacks the scope)
+    ((200, {"errors": [{"message": "Access denied for inventorySetQuantities field.",
+                        "extensions": {"code": "ACCESS_DENIED"}}]}),
+     SyncStatus.FAILED, FailureCode.AUTH_EXPIRED, 1, []),
+    # a frozen (402) or locked (423) shop
+    ((402, {"errors": "Unavailable Shop"}), SyncStatus.FAILED, FailureCode.MARKETPLACE_ERROR,
+     1, []),
+    ((423, {"errors": "Locked"}), SyncStatus.FAILED, FailureCode.MARKETPLACE_ERROR, 1, []),
+    # the same key still in flight elsewhere: retried
+    ((200, {"data": {"inventorySetQuantities": {"inventoryAdjustmentGroup": None, "userErrors": [
+        {"code": "IDEMPOTENCY_CONCURRENT_REQUEST", "field": None,
+         "message": "This request is currently in progress, please try again."}]}}}),
+     SyncStatus.SUCCESSFULLY, None, 2, [0.01]),
+])
+def test_other_shopify_error_forms(forced: tuple[int, Any], status: SyncStatus,
+                                   code: FailureCode | None, attempts: int,
+                                   sleeps: list[float]) -> None:
+    """429, ACCESS_DENIED, frozen or locked shops and a concurrent request map as documented."""
+    time_ = FakeTime()
+
+    async def scenario(stub: ShopifyStub, server: RunningServer) -> PushResult:
+        stub.forced.append(forced)
+        async with pusher(time_, policy=RetryPolicy(base_delay=0.01, jitter=0.0,
+                                                    burst=10)) as p:
+            [result] = await push_all(stub, server, ("R1", 7, "APPLE-RED"), p=p)
+        return result
+
+    result = with_shopify(scenario, time_)
+    assert (status, code, attempts, sleeps) == (result.status, result.failure_code,
+                                                 result.attempts, time_.sleeps)

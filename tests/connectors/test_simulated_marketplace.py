@@ -239,6 +239,27 @@ def test_a_paused_marketplace_times_out_and_answers_again_after_resume() -> None
         paused.failure_code, paused.attempts, resumed.status)
 
 
+def test_a_push_that_timed_out_but_was_applied_is_not_applied_twice() -> None:
+    """The first attempt times out while the marketplace still holds it; it applies later, and
+    the retry with the same key gets the replayed answer: applied once."""
+    async def scenario(server: RunningServer, state: MarketplaceState,
+                       http: aiohttp.ClientSession) -> tuple[PushResult, Any, list[int]]:
+        policy = RetryPolicy(max_attempts=3, base_delay=0.3, jitter=0.0, attempt_timeout=0.1)
+        async with pusher(policy) as p:
+            await http.post("/admin/pause")
+            push = asyncio.create_task(p.push(command("R1", 6), simulated(server)))
+            await asyncio.sleep(0.2)  # the attempt timed out; the marketplace still holds it
+            await http.post("/admin/resume")  # ... and now applies it
+            result = await push
+        async with http.get("/admin/applied") as response:
+            return result, await response.json(), [e.status for e in state.requests]
+
+    result, applied, answered = with_marketplace(scenario)
+    assert (SyncStatus.SUCCESSFULLY, 2, {"applied": {"R1": 1}}) == (
+        result.status, result.attempts, applied)
+    assert [200, 200] == answered  # the held request and the replay to the retry
+
+
 def test_reset_forgets_listings_keys_and_requests() -> None:
     """POST /admin/reset empties the marketplace."""
     async def scenario(server: RunningServer, state: MarketplaceState,
