@@ -100,6 +100,11 @@ class Pusher:
             return self._failed(command, 0, FailureCode.STORE_NOT_CONFIGURED, str(exc))
         request = PushRequest(record.record_id, record.store_sku, record.after_qty,
                               None if last is None else last.qty, record)
+        return await self._push_with_retries(command, request, connector, bucket)
+
+    async def _push_with_retries(self, command: PushCommand, request: PushRequest,
+                                 connector: Connector, bucket: TokenBucket) -> PushResult:
+        record = command.record
         deadline: float | None = None
         attempts = 0
         while True:
@@ -118,22 +123,27 @@ class Pusher:
             message = connector.redact(outcome.message or code.value)
             if outcome.kind is OutcomeKind.FAILED:
                 return self._failed(command, attempts, code, message)
-            if attempts >= self.policy.max_attempts:
-                return self._failed(command, attempts, code,
-                                    f"{message} (gave up after {_attempts(attempts)})")
-            delay = (outcome.retry_after if outcome.retry_after is not None
-                     else self.policy.backoff(attempts, self._rng))
-            if self._clock() + delay > deadline:
-                return self._failed(
-                    command, attempts, code,
-                    f"{message} (gave up after {_attempts(attempts)}: the next try, in "
-                    f"{delay:.3g} s, is past the {self.policy.max_total:g} s budget)")
+            delay, give_up = self._next_delay(outcome, attempts, deadline)
+            if give_up is not None:
+                return self._failed(command, attempts, code, f"{message} ({give_up})")
             if outcome.retry_after is not None:
                 bucket.pause(outcome.retry_after)  # the whole store waits, not just this push
             log.info("push_retry", record_id=record.record_id, store_id=record.store_id,
                      store_sku=record.store_sku, attempt=attempts, failure_code=code.value,
                      failure_message=message, delay_s=round(delay, 3))
             await self._sleep(delay)
+
+    def _next_delay(self, outcome: PushOutcome, attempts: int,
+                    deadline: float) -> tuple[float, str | None]:
+        """The wait before the next attempt, or why there is none."""
+        if attempts >= self.policy.max_attempts:
+            return 0.0, f"gave up after {_attempts(attempts)}"
+        delay = (outcome.retry_after if outcome.retry_after is not None
+                 else self.policy.backoff(attempts, self._rng))
+        if self._clock() + delay > deadline:
+            return delay, (f"gave up after {_attempts(attempts)}: the next try, in "
+                           f"{delay:.3g} s, is past the {self.policy.max_total:g} s budget")
+        return delay, None
 
     async def _attempt(self, connector: Connector, request: PushRequest) -> PushOutcome:
         timeout = self.policy.attempt_timeout
