@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,7 @@ from faust.types import TP
 from stocksync.schemas.codec import default_codec
 from stocksync.settings import Settings
 from stocksync.streams.config_relay import register_config_relay
+from stocksync.streams.push_agent import register_push_agent
 from stocksync.streams.stock_api import register_stock_api
 from stocksync.streams.stock_fold import FoldTopics, StockFold
 from stocksync.topics import (
@@ -38,7 +40,8 @@ class StockApp:
     stock_table: Any
 
 
-def create_app(settings: Settings) -> StockApp:
+def create_app(settings: Settings, secrets: Mapping[str, str] | None = None) -> StockApp:
+    """The worker's app; `secrets` is the environment its connectors take credentials from."""
     app = faust.App(
         settings.app_id,
         broker=f"kafka://{settings.kafka_bootstrap_servers}",
@@ -111,6 +114,7 @@ def create_app(settings: Settings) -> StockApp:
 
     register_stock_api(app, stock_table, fold.counters, stock_events.get_topic_name())
     register_config_relay(app, settings, stock_events)
+    register_push_agent(app, settings, secrets or {})
     return StockApp(app=app, fold=fold, stock_table=stock_table)
 
 

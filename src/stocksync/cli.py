@@ -167,6 +167,29 @@ def stock(ctx: click.Context, sku: str, as_json: bool, url: str | None) -> None:
 
 
 @main.command()
+@click.option("--port", type=int, default=8089, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--latency", type=float, default=0.005, show_default=True,
+              help="Seconds each answer takes.")
+@click.option("--rate-limit", type=float, default=10.0, show_default=True,
+              help="Requests per second per store before it answers 429.")
+def marketplace(port: int, host: str, latency: float, rate_limit: float) -> None:
+    """Serve the simulated marketplace (listing quantities per store, 429s, idempotency keys)."""
+    import asyncio
+
+    from stocksync.connectors.simulated_marketplace import run_marketplace
+
+    def ready(url: str) -> None:
+        click.echo(f"simulated marketplace at {url}", err=True)
+
+    try:
+        asyncio.run(run_marketplace(host, port, ready=ready, latency=latency,
+                                    rate_limit=rate_limit))
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command()
 @click.pass_context
 def demo(ctx: click.Context) -> None:
     """Start the local broker and a worker, publish a small scenario, print the stock."""

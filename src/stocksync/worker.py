@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from faust.worker import Worker
 
 from stocksync.logs import configure_logging, get_logger
@@ -15,7 +17,7 @@ log = get_logger(__name__)
 def run_worker(settings: Settings) -> None:
     settings.worker_data_dir.mkdir(parents=True, exist_ok=True)
     create_topics(settings)
-    stock_app = create_app(settings)
+    stock_app = create_app(settings, secrets=os.environ)
     worker = Worker(stock_app.app, loglevel=settings.log_level.upper(), quiet=True,
                     override_logging=False)
 
