@@ -72,6 +72,7 @@ class Pusher:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._connectors: dict[str, tuple[ConnectorSettings, Connector]] = {}
+        self._retired: list[Connector] = []  # replaced by new settings; pushes may still use them
         self._buckets: dict[str, TokenBucket] = {}
         self._listing_locks = _KeyedLocks()
         self._closed = False
@@ -94,7 +95,7 @@ class Pusher:
             # compare-and-swap value would reuse its idempotency key with different parameters.
             return self._result(command, SyncStatus.SUCCESSFULLY, 0)
         try:
-            connector = await self._connector(store)
+            connector = self._connector(store)
             bucket = self._bucket(store)
         except Exception as exc:  # noqa: BLE001 - any bad setting fails this store's pushes only
             return self._failed(command, 0, FailureCode.STORE_NOT_CONFIGURED, str(exc))
@@ -156,14 +157,14 @@ class Pusher:
             return PushOutcome.failed(FailureCode.UNKNOWN,
                                       f"{type(exc).__name__}: {connector.redact(str(exc))}")
 
-    async def _connector(self, store: Store) -> Connector:
+    def _connector(self, store: Store) -> Connector:
         cached = self._connectors.get(store.store_id)
         if cached is not None and cached[0] == store.connector:
             return cached[1]
         connector = self._connect(store)
         self._connectors[store.store_id] = (store.connector, connector)
-        if cached is not None:  # the store's settings changed
-            await cached[1].aclose()
+        if cached is not None:  # the store's settings changed; closed with the pusher
+            self._retired.append(cached[1])
         return connector
 
     def _bucket(self, store: Store) -> TokenBucket:
@@ -197,8 +198,9 @@ class Pusher:
 
     async def aclose(self) -> None:
         self._closed = True
-        connectors = [connector for _, connector in self._connectors.values()]
+        connectors = [connector for _, connector in self._connectors.values()] + self._retired
         self._connectors.clear()
+        self._retired.clear()
         for connector in connectors:
             await connector.aclose()
 

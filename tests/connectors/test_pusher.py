@@ -305,3 +305,38 @@ def test_a_store_without_a_positive_rate_is_not_configured(rate: float) -> None:
     assert (FailureCode.STORE_NOT_CONFIGURED,
             f"store S1: requests_per_second must be positive, not {rate}") == (
         result.failure_code, result.failure_message)
+
+
+def test_new_store_settings_get_a_new_connector_without_breaking_pushes_in_flight() -> None:
+    """A push in flight keeps its connector when the store's settings change; the pusher
+    closes both connectors when it closes."""
+    release = asyncio.Event()
+
+    class Slow(MemoryConnector):
+        closed = False
+
+        async def set_quantity(self, request: PushRequest) -> PushOutcome:
+            await release.wait()
+            return await super().set_quantity(request)
+
+        async def aclose(self) -> None:
+            self.closed = True
+
+    made: list[Slow] = []
+
+    def connect(s: Store) -> Connector:
+        made.append(Slow())
+        return made[-1]
+
+    async def scenario() -> list[PushResult]:
+        async with Pusher(connect, policy=RetryPolicy(attempt_timeout=5.0)) as p:
+            first = asyncio.create_task(p.push(command("R1", 1, store_sku="A"), store(rate=100)))
+            await asyncio.sleep(0.01)
+            second = asyncio.create_task(p.push(command("R2", 2, store_sku="B"), store(rate=50)))
+            await asyncio.sleep(0.01)
+            release.set()
+            return [await first, await second]
+
+    results = run(scenario())
+    assert [SyncStatus.SUCCESSFULLY] * 2 == [r.status for r in results]
+    assert [({"A": 1}, True), ({"B": 2}, True)] == [(c.quantities, c.closed) for c in made]
