@@ -112,7 +112,7 @@ def create_app(settings: Settings, secrets: Mapping[str, str] | None = None) -> 
         fold.forget_partitions(tp.partition for tp in revoked
                                if tp.topic == stock_events.get_topic_name())
 
-    register_stock_api(app, stock_table, fold.counters, stock_events.get_topic_name())
+    register_stock_api(app, stock_table, fold, stock_events.get_topic_name())
     register_config_relay(app, settings, stock_events)
     register_push_agent(app, settings, secrets or {})
     return StockApp(app=app, fold=fold, stock_table=stock_table)

@@ -27,6 +27,16 @@ class ConfigFollower:
     def store(self, store_id: str) -> Store | None:
         return self.config.stores.get(store_id)
 
+    async def store_soon(self, store_id: str, wait_s: float = 5.0) -> Store | None:
+        """The store, waiting a little if it is not known yet: a command can reach a connector
+        shortly before the config change that added its store does."""
+        deadline = asyncio.get_running_loop().time() + wait_s
+        while (store := self.store(store_id)) is None:
+            if asyncio.get_running_loop().time() > deadline:
+                return None
+            await asyncio.sleep(0.1)
+        return store
+
     async def run(self) -> None:
         consumer = AIOKafkaConsumer(bootstrap_servers=self._settings.kafka_bootstrap_servers,
                                     enable_auto_commit=False, group_id=None)

@@ -81,7 +81,8 @@ def register_push_agent(app: faust.App, settings: Settings,
             log.exception("push_command_undecodable", offset=event.message.offset)
             return []
         with event_context(event):
-            result = await pusher.push(PushCommand(record), follower.store(record.store_id))
+            result = await pusher.push(PushCommand(record),
+                                       await follower.store_soon(record.store_id))
         log.info("pushed", record_id=result.record_id, store_id=result.store_id,
                  store_sku=result.store_sku, status=result.status.value, qty=result.pushed_qty,
                  attempts=result.attempts,

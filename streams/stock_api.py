@@ -13,7 +13,7 @@ from stocksync.domain.stock import stock_view
 from stocksync.streams.state_codec import decode_stored
 
 
-def register_stock_api(app: faust.App, stock_table: Any, counters: Any, source_topic: str) -> None:
+def register_stock_api(app: faust.App, stock_table: Any, fold: Any, source_topic: str) -> None:
     @app.page("/stock/{sku}")
     class StockView(View):
         @app.table_route(table=stock_table, match_info="sku")
@@ -35,7 +35,8 @@ def register_stock_api(app: faust.App, stock_table: Any, counters: Any, source_t
                     tp.partition for tp in app.consumer.assignment()
                     if tp.topic == source_topic
                 ) if _ready(app) else [],
-                **counters.as_dict(),
+                "config_versions": fold.config_versions(),
+                **fold.counters.as_dict(),
             })
 
 

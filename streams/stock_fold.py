@@ -395,6 +395,10 @@ class StockFold:
     def last_offset(self, partition: int) -> int | None:
         return self._last_offsets.get(partition)
 
+    def config_versions(self) -> dict[int, int]:
+        """The configuration version each partition this worker has seen has applied."""
+        return {partition: entry[0] for partition, entry in sorted(self._configs.items())}
+
     # -- state ---------------------------------------------------------------------------------
 
     def _load(self, key: bytes) -> StoredStock | None:

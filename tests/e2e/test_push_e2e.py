@@ -1,0 +1,227 @@
+"""The push pipeline end to end: config on Kafka, a worker, the simulated marketplace."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+from kafka import KafkaConsumer, TopicPartition
+
+from stocksync.config_admin import ConfigWriter
+from stocksync.domain.events import (
+    MappingAction,
+    MappingChanged,
+    OrderStatus,
+    OrderSynced,
+    PromotionReserveSet,
+    StockEvent,
+    StockReceivedManually,
+)
+from stocksync.domain.sync import ConnectorSettings, Store, SyncRecord, SyncRule, SyncStatus
+from stocksync.projections.sync_history import read_sync_records
+from stocksync.publisher import StockEventPublisher
+from stocksync.settings import Settings
+from stocksync.topics import CONFIG
+from tests.e2e.marketplace import MarketplaceProcess
+from tests.harness import WorkerProcess, eventually
+
+pytestmark = pytest.mark.kafka
+
+T0 = 1_767_225_600_000
+TEN = [f"T{i}" for i in range(1, 11)]
+
+
+@pytest.fixture(scope="module")
+def marketplace(topics: Settings) -> Iterator[MarketplaceProcess]:
+    process = MarketplaceProcess(topics.home / "marketplace.log", rate_limit=5.0)
+    process.start()
+    yield process
+    process.stop()
+
+
+def store(store_id: str, marketplace: MarketplaceProcess, rps: float = 20.0) -> Store:
+    return Store(store_id, f"{store_id} shop", "shopee",
+                 ConnectorSettings("simulated", (("base_url", marketplace.url),),
+                                   requests_per_second=rps))
+
+
+def rule(name: str, warehouse: str, stores: list[str], **fields: object) -> SyncRule:
+    return SyncRule(name, frozenset({warehouse}), frozenset(stores), **fields)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def pipeline(workers, topics: Settings, marketplace: MarketplaceProcess) -> WorkerProcess:
+    """One worker, and a configuration with one rule (and warehouse) per scenario."""
+    writer = ConfigWriter(topics)
+    for store_id in ["B1", *TEN, "P1", "P2", "C1", "F1", "RL", "K1"]:
+        writer.put_store(store(store_id, marketplace, rps=50.0 if store_id == "RL" else 20.0))
+    for config_rule in [
+        rule("burst", "WH-B", ["B1"]),
+        rule("ten-stores", "WH-T", TEN),
+        rule("percent", "WH-P", ["P1", "P2"], percent=Decimal(30)),
+        rule("chain", "WH-C", ["C1"]),
+        rule("failing", "WH-F", ["F1"]),
+        rule("rate-limited", "WH-RL", ["RL"]),
+        rule("restart", "WH-K", ["K1"]),
+    ]:
+        writer.put_rule(config_rule)
+    worker = workers.start("push")
+    wait_for_config(worker, topics)
+    return worker
+
+
+def wait_for_config(worker: WorkerProcess, settings: Settings) -> None:
+    """Until every partition has applied the latest configuration version."""
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    partition = TopicPartition(settings.topic(CONFIG.name), 0)
+    latest = consumer.end_offsets([partition])[partition] - 1
+    consumer.close()
+
+    def applied() -> bool | None:
+        versions = worker.stats()["config_versions"]
+        return True if (len(versions) == settings.partitions
+                        and all(int(v) >= latest for v in versions.values())) else None
+
+    eventually(applied, timeout_s=60, what=f"config version {latest} in every partition")
+
+
+class Events:
+    def __init__(self, sku: str, warehouse: str) -> None:
+        self.sku, self.warehouse, self.n = sku, warehouse, 0
+
+    def __call__(self, event_type: type[StockEvent], **fields: object) -> StockEvent:
+        self.n += 1
+        return event_type(event_id=f"{self.sku}-{self.n}", merchant_sku=self.sku,
+                          warehouse_id=self.warehouse, occurred_at=T0 + self.n, source="test",
+                          **fields)
+
+    def mapped(self, store_id: str, store_sku: str) -> StockEvent:
+        return self(MappingChanged, store_id=store_id, store_sku=store_sku,
+                    action=MappingAction.ADD)
+
+
+def publish(settings: Settings, events: list[StockEvent]) -> None:
+    with StockEventPublisher(settings) as publisher:
+        publisher.publish(events)
+
+
+def records_of(settings: Settings, sku: str) -> list[SyncRecord]:
+    return [r for r in read_sync_records(settings).values() if r.merchant_sku == sku]
+
+
+def listing_shows(marketplace: MarketplaceProcess, store_id: str, store_sku: str,
+                  qty: int) -> None:
+    eventually(lambda: True if marketplace.listings(store_id).get(store_sku) == qty else None,
+               timeout_s=60, what=f"{store_id}/{store_sku} to show {qty}")
+
+
+def test_a_burst_of_100_triggers_pushes_once(pipeline, topics, marketplace) -> None:
+    """100 triggers for one listing within one window: 99 SKIPPED, 1 pushed, and the
+    marketplace shows the quantity of the last trigger."""
+    e = Events("BURST", "WH-B")
+    publish(topics, [e.mapped("B1", "B1-BURST")])
+    listing_shows(marketplace, "B1", "B1-BURST", 0)
+    # Start the burst early in a second, so that it cannot straddle a 1 s window boundary.
+    while time.time() % 1 > 0.3:
+        time.sleep(0.02)
+    burst = [e(StockReceivedManually, qty=1) for _ in range(100)]
+    publish(topics, burst)
+    listing_shows(marketplace, "B1", "B1-BURST", 100)
+    burst_ids = {event.event_id for event in burst}
+
+    def settled() -> list[SyncRecord] | None:
+        found = [r for r in records_of(topics, "BURST") if r.cause.event_id in burst_ids]
+        return found if len(found) == 100 and all(
+            r.status is not SyncStatus.PENDING for r in found) else None
+
+    records = eventually(settled, timeout_s=60, what="100 settled burst records")
+    assert {"SKIPPED": 99, "SUCCESSFULLY": 1} == Counter(r.status.value for r in records)
+    pushed = next(r for r in records if r.status is SyncStatus.SUCCESSFULLY)
+    assert (100, burst[-1].event_id) == (pushed.after_qty, pushed.cause.event_id)
+    assert 1 == sum(1 for key in marketplace.applied() if key in {r.record_id for r in records})
+
+
+def test_one_rule_over_ten_stores_makes_ten_records_per_trigger(pipeline, topics,
+                                                                 marketplace) -> None:
+    """A trigger under a rule that syncs to 10 stores yields 10 records with 10 ids."""
+    e = Events("TEN", "WH-T")
+    publish(topics, [e.mapped(store_id, f"{store_id}-TEN") for store_id in TEN])
+    trigger = e(StockReceivedManually, qty=8)
+    publish(topics, [trigger])
+    for store_id in TEN:
+        listing_shows(marketplace, store_id, f"{store_id}-TEN", 8)
+    records = [r for r in records_of(topics, "TEN") if r.cause.event_id == trigger.event_id]
+    assert (10, set(TEN)) == (len({r.record_id for r in records}), {r.store_id for r in records})
+
+
+def test_percent_buffer_and_promotion_reserve(pipeline, topics, marketplace) -> None:
+    """152 available at 30 % → 45; a buffer of 5 → 40; a reserve of 7 for one store → 47 for
+    that store only."""
+    e = Events("PCT", "WH-P")
+    # Step 1: 152 available, rule at 30 %.
+    publish(topics, [e.mapped("P1", "P1-PCT"), e.mapped("P2", "P2-PCT"),
+                     e(StockReceivedManually, qty=152)])
+    listing_shows(marketplace, "P1", "P1-PCT", 45)
+    listing_shows(marketplace, "P2", "P2-PCT", 45)
+    # Step 2: the rule gets a buffer of 5; the change re-pushes both listings.
+    ConfigWriter(topics).put_rule(rule("percent", "WH-P", ["P1", "P2"], percent=Decimal(30),
+                                       buffer=5))
+    listing_shows(marketplace, "P1", "P1-PCT", 40)
+    listing_shows(marketplace, "P2", "P2-PCT", 40)
+    # Step 3: P1 reserves 7 units for its promotion; 7 more arrive, so available stays 152.
+    publish(topics, [e(PromotionReserveSet, store_id="P1", qty=7),
+                     e(StockReceivedManually, qty=7)])
+    listing_shows(marketplace, "P1", "P1-PCT", 47)
+    listing_shows(marketplace, "P2", "P2-PCT", 40)
+
+
+def test_before_and_after_chain_across_triggers(pipeline, topics, marketplace) -> None:
+    """Each record's before qty is the previous record's after qty; the first one's is the
+    available stock."""
+    e = Events("CHAIN", "WH-C")
+    publish(topics, [e(StockReceivedManually, qty=20)])
+    publish(topics, [e.mapped("C1", "C1-CHAIN")])
+    listing_shows(marketplace, "C1", "C1-CHAIN", 20)
+    for qty, order in ((3, "O-1"), (2, "O-2"), (5, "O-3")):
+        publish(topics, [e(OrderSynced, order_id=order, store_id="C1", qty=qty,
+                           order_status=OrderStatus.NEW)])
+        time.sleep(1.1)  # one trigger per window: every record is pushed
+    listing_shows(marketplace, "C1", "C1-CHAIN", 10)
+    chain = sorted(records_of(topics, "CHAIN"), key=lambda r: r.cause.offset)
+    assert [(20, 0, 20), (20, -3, 17), (17, -2, 15), (15, -5, 10)] == [
+        (r.before_qty, r.movement, r.after_qty) for r in chain]
+
+
+def test_a_failing_listing_ends_failed_with_its_reason(pipeline, topics, marketplace) -> None:
+    """A listing whose marketplace keeps answering 500 ends FAILED after the retries."""
+    marketplace.post("/admin/fail", {"store_id": "F1", "store_sku": "F1-FAIL", "status": 500})
+    e = Events("FAIL", "WH-F")
+    publish(topics, [e(StockReceivedManually, qty=4), e.mapped("F1", "F1-FAIL")])
+
+    def failed() -> SyncRecord | None:
+        found = [r for r in records_of(topics, "FAIL") if r.status is SyncStatus.FAILED]
+        return found[0] if found else None
+
+    record = eventually(failed, timeout_s=90, what="the failing push to end FAILED")
+    assert ("MARKETPLACE_ERROR", True) == (record.failure_code.value,
+                                           bool(record.failure_message))
+    attempts = [r for r in marketplace.requests("F1") if r["store_sku"] == "F1-FAIL"]
+    assert 5 == len(attempts)  # the Pusher's default retry budget
+
+
+def test_a_rate_limited_store_ends_successfully_within_its_limit(pipeline, topics,
+                                                                  marketplace) -> None:
+    """A store pushed faster than its marketplace allows gets 429s, waits as told, and every
+    push ends SUCCESSFULLY; the marketplace never accepted more than its limit."""
+    e = Events("RATE", "WH-RL")
+    publish(topics, [e(StockReceivedManually, qty=3)]
+            + [e.mapped("RL", f"RL-{i}") for i in range(12)])
+    for i in range(12):
+        listing_shows(marketplace, "RL", f"RL-{i}", 3)
+    accepted = sorted(r["at"] for r in marketplace.requests("RL") if r["status"] == 200)
+    # 5 per second plus a burst of 2: never more than 7 accepted within any one second.
+    assert 7 >= max(sum(1 for t in accepted if start <= t < start + 1.0) for start in accepted)
+    assert all(r.status is SyncStatus.SUCCESSFULLY for r in records_of(topics, "RATE"))
