@@ -55,6 +55,10 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "STOCKSYNC_DATA_DIR": str(settings.worker_data_dir),
         "STOCKSYNC_LOG_FORMAT": settings.log_format,
         "STOCKSYNC_BATCH_WITHIN_S": str(settings.batch_within_s),
+        "STOCKSYNC_WINDOW_MS": str(settings.window_ms),
+        "STOCKSYNC_WINDOW_GRACE_MS": str(settings.window_grace_ms),
+        "STOCKSYNC_REFRESH_INTERVAL_S": str(settings.refresh_interval_s),
+        "STOCKSYNC_HISTORY_RETENTION_MS": str(settings.history_retention_ms),
     }
 
 

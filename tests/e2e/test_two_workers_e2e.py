@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import urllib.parse
 
 import pytest
@@ -43,3 +44,82 @@ def test_either_worker_answers_for_any_sku(workers, topics: Settings) -> None:
                    what=f"worker {worker.name} to answer for every SKU")
     assert {*first.stats()["assigned_partitions"], *second.stats()["assigned_partitions"]} == set(
         range(topics.partitions))
+
+
+def test_two_workers_share_config_and_refresh_from_one(topics: Settings, tmp_path) -> None:
+    """Two workers: both connectors know every store (no GlobalTable), every listing is pushed,
+    and the periodic Refresh is broadcast by one worker only."""
+    from collections import Counter
+
+    from kafka import KafkaConsumer, TopicPartition
+
+    from stocksync.config_admin import ConfigWriter
+    from stocksync.domain.events import MappingAction, MappingChanged
+    from stocksync.domain.sync import ConnectorSettings, Store, SyncRule
+    from stocksync.schemas.push_codec import RefreshRequested, decode_control, is_control
+    from stocksync.topics import STOCK_EVENTS
+    from tests.conftest import WorkerFactory
+    from tests.e2e.marketplace import MarketplaceProcess
+
+    interval = 2.0
+    settings = topics.with_overrides(app_id=f"{topics.app_id}-refresh",
+                                     topic_prefix=f"{topics.topic_prefix}refresh.",
+                                     refresh_interval_s=interval)
+    from stocksync.topic_admin import create_topics
+
+    create_topics(settings)
+    marketplace = MarketplaceProcess(tmp_path / "marketplace.log", rate_limit=50.0)
+    marketplace.start()
+    factory = WorkerFactory(settings)
+    try:
+        # Step 1: a store and a rule, then two workers.
+        writer = ConfigWriter(settings)
+        writer.put_store(Store("S1", "Shop", "shopee", ConnectorSettings(
+            "simulated", (("base_url", marketplace.url),), requests_per_second=40.0)))
+        writer.put_rule(SyncRule("all", frozenset({"WH-1"}), frozenset({"S1"})))
+        first, second = factory.start("r1"), factory.start("r2")
+        eventually(lambda: True if (first.stats()["assigned_partitions"]
+                                    and second.stats()["assigned_partitions"]) else None,
+                   timeout_s=90, what="both workers to own partitions")
+        started = time.time()
+        # Step 2: 12 SKUs on every partition get stock and a listing.
+        events = []
+        for i in range(12):
+            sku = f"R-{i}"
+            envelope = {"merchant_sku": sku, "warehouse_id": "WH-1", "occurred_at": T0 + i,
+                        "source": "test"}
+            events += [StockReceivedManually(event_id=f"{sku}-in", qty=i + 1, **envelope),
+                       MappingChanged(event_id=f"{sku}-map", store_id="S1",
+                                      store_sku=f"S1-{sku}", action=MappingAction.ADD,
+                                      **envelope)]
+        with StockEventPublisher(settings) as publisher:
+            publisher.publish(events)
+        expected = {f"S1-R-{i}": i + 1 for i in range(12)}
+        eventually(lambda: True if marketplace.listings("S1") == expected else None,
+                   timeout_s=90, what="every listing pushed by whichever worker owns it")
+        # Step 3: let a few refresh intervals pass, then count the broadcasts.
+        time.sleep(3 * interval)
+        elapsed = time.time() - started
+        # Read partition 0 up to its end now (broadcasts keep coming, so never "until idle").
+        consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers,
+                                 enable_auto_commit=False)
+        partition = TopicPartition(settings.topic(STOCK_EVENTS.name), 0)
+        consumer.assign([partition])
+        consumer.seek_to_beginning(partition)
+        end = consumer.end_offsets([partition])[partition]
+        messages = []
+        deadline = time.monotonic() + 30
+        while consumer.position(partition) < end and time.monotonic() < deadline:
+            for batch in consumer.poll(timeout_ms=500).values():
+                messages += [m for m in batch if m.offset < end]
+        consumer.close()
+        refreshes = [decode_control(m.value).control_id for m in messages
+                     if is_control(m.value)
+                     and isinstance(decode_control(m.value), RefreshRequested)]
+        assert refreshes, "the leader broadcast no periodic refresh"
+        # One worker broadcasts once per interval (two would double it).
+        assert len(refreshes) <= elapsed / interval + 2
+        assert 1 == max(Counter(refreshes).values())
+    finally:
+        factory.stop_all()
+        marketplace.stop()
