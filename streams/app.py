@@ -12,6 +12,7 @@ from faust.types import TP
 
 from stocksync.schemas.codec import default_codec
 from stocksync.settings import Settings
+from stocksync.streams.config_api import register_config_api
 from stocksync.streams.config_relay import register_config_relay
 from stocksync.streams.push_agent import register_push_agent
 from stocksync.streams.stock_api import register_stock_api
@@ -114,6 +115,7 @@ def create_app(settings: Settings, secrets: Mapping[str, str] | None = None) -> 
 
     register_stock_api(app, stock_table, fold, stock_events.get_topic_name())
     register_config_relay(app, settings, stock_events)
+    register_config_api(app, settings)
     register_push_agent(app, settings, secrets or {})
     return StockApp(app=app, fold=fold, stock_table=stock_table)
 

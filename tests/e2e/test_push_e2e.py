@@ -297,3 +297,39 @@ def test_a_restart_mid_stream_loses_no_record_and_pushes_none_twice(
     # Step 4: the marketplace applied no record twice.
     applied = marketplace.applied()
     assert all(applied.get(r.record_id, 0) <= 1 for r in reference.pushes)
+
+
+def http(worker: WorkerProcess, method: str, path: str, body: object = None) -> tuple[int, dict]:
+    import json
+    import urllib.error
+    import urllib.request
+
+    data = None if body is None else (body if isinstance(body, bytes) else
+                                      json.dumps(body).encode())
+    request = urllib.request.Request(worker.url + path, data=data, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_stores_and_rules_over_http(pipeline) -> None:
+    """Stores and rules are managed over HTTP with the CLI's validation."""
+    # Step 1: a store and a rule are created and read back.
+    assert 200 == http(pipeline, "PUT", "/stores/H1", {"nickname": "Etsy", "marketplace": "etsy"})[0]
+    status, created = http(pipeline, "PUT", "/rules/http-rule",
+                           {"warehouses": ["WH-H"], "store_ids": ["H1"], "percent": 80})
+    assert (200, "80") == (status, created["percent"])
+    assert created == http(pipeline, "GET", "/rules/http-rule")[1]
+    assert "H1" in {s["store_id"] for s in http(pipeline, "GET", "/stores")[1]["stores"]}
+    # Step 2: invalid changes are refused with a reason, and change nothing.
+    assert 400 == http(pipeline, "PUT", "/rules/other", {"warehouses": ["WH-H"],
+                                                         "store_ids": ["H1"]})[0]
+    assert 400 == http(pipeline, "PUT", "/rules/http-rule", {"warehouses": "WH-H"})[0]
+    assert 400 == http(pipeline, "PUT", "/rules/http-rule", b"not json")[0]
+    assert 409 == http(pipeline, "DELETE", "/stores/H1")[0]
+    assert 404 == http(pipeline, "GET", "/rules/other")[0]
+    # Step 3: removing the rule, then the store.
+    assert 200 == http(pipeline, "DELETE", "/rules/http-rule")[0]
+    assert 200 == http(pipeline, "DELETE", "/stores/H1")[0]
