@@ -16,8 +16,6 @@ import time
 import uuid
 from pathlib import Path
 
-from kafka import KafkaConsumer, TopicPartition
-
 from stocksync.config_admin import ConfigWriter
 from stocksync.domain.events import MappingAction, MappingChanged, StockReceivedManually
 from stocksync.domain.sync import ConnectorSettings, Store, SyncRule
@@ -25,6 +23,7 @@ from stocksync.publisher import StockEventPublisher
 from stocksync.schemas.push_codec import decode_sync_record
 from stocksync.settings import Settings
 from stocksync.topic_admin import create_topics
+from stocksync.topic_reader import read_to_end
 from stocksync.topics import PUSH_COMMANDS
 from stocksync.worker_process import MarketplaceProcess, WorkerProcess, eventually, free_port
 
@@ -77,24 +76,13 @@ def measure(settings: Settings, worker: WorkerProcess, triggers: int) -> list[fl
     eventually(lambda: True if worker.stats()["records_pushed"] >= 2 * triggers else None,
                timeout_s=120, what="the triggers' pushes")
     lags = []
-    for message in read_all(settings, settings.topic(PUSH_COMMANDS.name)):
+    for message in read_to_end(settings, settings.topic(PUSH_COMMANDS.name)):
         record = decode_sync_record(message.value)
         if not record.cause.event_id.endswith("-in"):
             continue
         window_end = record.log_time - record.log_time % settings.window_ms + settings.window_ms
         lags.append(message.timestamp - window_end)
     return lags
-
-
-def read_all(settings: Settings, topic: str) -> list:
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers,
-                             enable_auto_commit=False, consumer_timeout_ms=3000)
-    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
-    consumer.assign(partitions)
-    consumer.seek_to_beginning(*partitions)
-    messages = list(consumer)
-    consumer.close()
-    return messages
 
 
 if __name__ == "__main__":

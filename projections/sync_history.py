@@ -4,14 +4,12 @@ outcome), and their messages may land in either order, so statuses merge by prec
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterable, Mapping
-
-from kafka import KafkaConsumer, TopicPartition
+from collections.abc import Iterable
 
 from stocksync.domain.sync import SyncRecord, SyncStatus
 from stocksync.schemas.push_codec import decode_sync_record
 from stocksync.settings import Settings
+from stocksync.topic_reader import read_to_end
 from stocksync.topics import SYNC_RECORDS
 
 # An outcome is final; PENDING only replaces nothing.
@@ -35,22 +33,6 @@ def merge_all(records: Iterable[SyncRecord]) -> dict[str, SyncRecord]:
 
 def read_sync_records(settings: Settings, timeout_s: float = 30.0) -> dict[str, SyncRecord]:
     """Every record of the topic, read from its start to its end, merged by id."""
-    topic = settings.topic(SYNC_RECORDS.name)
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers,
-                             enable_auto_commit=False)
-    try:
-        partitions = [TopicPartition(topic, p)
-                      for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        ends: Mapping[TopicPartition, int] = consumer.end_offsets(partitions)
-        deadline = time.monotonic() + timeout_s
-        records: list[SyncRecord] = []
-        while any(consumer.position(tp) < ends[tp] for tp in partitions):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"could not read {topic} to its end in {timeout_s}s")
-            for batch in consumer.poll(timeout_ms=500).values():
-                records += [decode_sync_record(r.value) for r in batch if r.value is not None]
-        return merge_all(records)
-    finally:
-        consumer.close()
+    return merge_all(decode_sync_record(r.value) for r in
+                     read_to_end(settings, settings.topic(SYNC_RECORDS.name), timeout_s=timeout_s)
+                     if r.value is not None)

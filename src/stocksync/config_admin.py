@@ -4,10 +4,9 @@ snapshot written into every stock-events partition (see stocksync.streams.config
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 
 from stocksync.domain.push import SyncConfig, validate_config
 from stocksync.domain.sync import Store, SyncRule
@@ -21,6 +20,7 @@ from stocksync.schemas.push_codec import (
     store_from_avro,
 )
 from stocksync.settings import Settings
+from stocksync.topic_reader import read_to_end
 from stocksync.topics import CONFIG
 
 STORE_PREFIX = "store:"
@@ -63,24 +63,10 @@ def apply_config_record(config: PushConfig, key: bytes, value: bytes | None) -> 
 
 def read_config(settings: Settings, timeout_s: float = 30.0) -> PushConfig:
     """The current configuration: the compacted topic read from its start to its end."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers,
-                             enable_auto_commit=False, consumer_timeout_ms=1000)
-    try:
-        partition = TopicPartition(settings.topic(CONFIG.name), 0)
-        consumer.assign([partition])
-        consumer.seek_to_beginning(partition)
-        end = consumer.end_offsets([partition])[partition]
-        config = PushConfig()
-        deadline = time.monotonic() + timeout_s
-        while consumer.position(partition) < end:
-            if time.monotonic() > deadline:
-                raise ConfigError(f"could not read the config topic to its end in {timeout_s}s")
-            for records in consumer.poll(timeout_ms=500).values():
-                for record in records:
-                    apply_config_record(config, record.key, record.value)
-        return config
-    finally:
-        consumer.close()
+    config = PushConfig()
+    for record in read_to_end(settings, settings.topic(CONFIG.name), timeout_s=timeout_s):
+        apply_config_record(config, record.key, record.value)
+    return config
 
 
 class ConfigWriter:

@@ -40,6 +40,7 @@ from stocksync.domain.events import (
 from stocksync.domain.stock import fold, stock_view
 from stocksync.publisher import StockEventPublisher
 from stocksync.settings import Settings
+from stocksync.topic_reader import read_to_end
 from stocksync.topics import STOCK_EVENTS, STOCK_EVENTS_DLQ, STOCK_EVENTS_REJECTED
 from tests.harness import WorkerProcess, eventually, settings_env
 
@@ -94,16 +95,8 @@ def totals(view: dict) -> tuple[int, int, int]:
 
 
 def read_topic(settings: Settings, name: str) -> list:
-    """Every record of a project topic, read from the beginning (bounded)."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers,
-                             enable_auto_commit=False, consumer_timeout_ms=3000)
-    topic = settings.topic(name)
-    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
-    consumer.assign(partitions)
-    consumer.seek_to_beginning(*partitions)
-    records = list(consumer)
-    consumer.close()
-    return records
+    """Every record of a project topic, from its start to its current end."""
+    return read_to_end(settings, settings.topic(name))
 
 
 def test_sumtracker_example(worker: WorkerProcess, topics: Settings) -> None:

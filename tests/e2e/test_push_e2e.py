@@ -24,6 +24,7 @@ from stocksync.domain.sync import ConnectorSettings, Store, SyncRecord, SyncRule
 from stocksync.projections.sync_history import read_sync_records
 from stocksync.publisher import StockEventPublisher
 from stocksync.settings import Settings
+from stocksync.topic_reader import read_to_end
 from stocksync.topics import CONFIG
 from tests.e2e.marketplace import MarketplaceProcess
 from tests.harness import WorkerProcess, eventually
@@ -236,20 +237,14 @@ def logged(settings: Settings, skus: set[str]) -> list:
     from stocksync.topics import STOCK_EVENTS
 
     topic = settings.topic(STOCK_EVENTS.name)
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers,
-                             enable_auto_commit=False, consumer_timeout_ms=3000)
-    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
-    consumer.assign(partitions)
-    consumer.seek_to_beginning(*partitions)
     found = []
-    for message in consumer:
+    for message in read_to_end(settings, topic):
         if message.key is None or message.key.decode() not in skus:
             continue
         event = default_codec().decode(message.value)
         found.append(LoggedEvent(event, message.timestamp,
                                  Cause(event.event_id, topic, message.partition,
                                        message.offset)))
-    consumer.close()
     return sorted(found, key=lambda e: (e.cause.partition, e.cause.offset))
 
 

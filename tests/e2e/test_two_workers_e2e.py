@@ -51,12 +51,11 @@ def test_two_workers_share_config_and_refresh_from_one(topics: Settings, tmp_pat
     and the periodic Refresh is broadcast by one worker only."""
     from collections import Counter
 
-    from kafka import KafkaConsumer, TopicPartition
-
     from stocksync.config_admin import ConfigWriter
     from stocksync.domain.events import MappingAction, MappingChanged
     from stocksync.domain.sync import ConnectorSettings, Store, SyncRule
     from stocksync.schemas.push_codec import RefreshRequested, decode_control, is_control
+    from stocksync.topic_reader import read_to_end
     from stocksync.topics import STOCK_EVENTS
     from tests.conftest import WorkerFactory
     from tests.e2e.marketplace import MarketplaceProcess
@@ -101,18 +100,7 @@ def test_two_workers_share_config_and_refresh_from_one(topics: Settings, tmp_pat
         time.sleep(3 * interval)
         elapsed = time.time() - started
         # Read partition 0 up to its end now (broadcasts keep coming, so never "until idle").
-        consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers,
-                                 enable_auto_commit=False)
-        partition = TopicPartition(settings.topic(STOCK_EVENTS.name), 0)
-        consumer.assign([partition])
-        consumer.seek_to_beginning(partition)
-        end = consumer.end_offsets([partition])[partition]
-        messages = []
-        deadline = time.monotonic() + 30
-        while consumer.position(partition) < end and time.monotonic() < deadline:
-            for batch in consumer.poll(timeout_ms=500).values():
-                messages += [m for m in batch if m.offset < end]
-        consumer.close()
+        messages = read_to_end(settings, settings.topic(STOCK_EVENTS.name), partitions=[0])
         # Broadcasts since both workers ran, by the time they reached the log.
         refreshes = [decode_control(m.value).control_id for m in messages
                      if m.timestamp >= started * 1000 and is_control(m.value)
