@@ -31,6 +31,7 @@ class Output:
     key: bytes | None
     value: bytes | None
     headers: Sequence[tuple[str, bytes]] = ()
+    partition: int | None = None  # None: the key's partition (murmur2)
 
 
 class PartitionEvent:
@@ -66,13 +67,21 @@ def source_headers(message: Any) -> list[tuple[str, bytes]]:
     ]
 
 
+def history_output(records_topic: Any, record: SyncRecord, partitions: int) -> Output:
+    """A record for the sync history: keyed (and compacted) by record id, but on its merchant
+    SKU's partition, so that the history is co-partitioned with the stock and its views."""
+    return Output(records_topic, record.record_id.encode(), encode_sync_record(record),
+                  partition=partition_of(record.merchant_sku.encode(), partitions))
+
+
 def record_outputs(records: Sequence[SyncRecord], records_topic: Any,
-                   commands_topic: Any) -> list[Output]:
+                   commands_topic: Any, partitions: int) -> list[Output]:
     """Every emitted record goes to the sync history; a PENDING one is also a push command."""
     outputs = []
     for record in records:
-        value = encode_sync_record(record)
-        outputs.append(Output(records_topic, record.record_id.encode(), value))
+        history = history_output(records_topic, record, partitions)
+        value = history.value
+        outputs.append(history)
         if record.status is SyncStatus.PENDING:
             outputs.append(Output(commands_topic, record.store_sku.encode(), value))
     return outputs
@@ -81,7 +90,8 @@ def record_outputs(records: Sequence[SyncRecord], records_topic: Any,
 async def send_all(outputs: Sequence[Output]) -> None:
     """Send every output and wait until the broker has acknowledged each."""
     futures = [
-        await output.topic.send(key=output.key, value=output.value, headers=list(output.headers))
+        await output.topic.send(key=output.key, value=output.value, headers=list(output.headers),
+                                partition=output.partition)
         for output in outputs
     ]
     for future in futures:

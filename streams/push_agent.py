@@ -24,12 +24,11 @@ from stocksync.schemas.errors import EventDecodeError
 from stocksync.schemas.push_codec import (
     decode_sync_record,
     encode_push_result,
-    encode_sync_record,
 )
 from stocksync.settings import Settings
 from stocksync.streams.config_follower import ConfigFollower
 from stocksync.streams.event_context import event_context
-from stocksync.streams.fold_io import Output, send_all
+from stocksync.streams.fold_io import Output, history_output, send_all
 from stocksync.topics import PUSH_COMMANDS, PUSH_RESULTS, SYNC_RECORDS
 
 log = get_logger(__name__)
@@ -87,7 +86,7 @@ def register_push_agent(app: faust.App, settings: Settings,
                  store_sku=result.store_sku, status=result.status.value, qty=result.pushed_qty,
                  attempts=result.attempts,
                  failure=result.failure_code.value if result.failure_code else None)
-        return _result_outputs(result, record, results, records)
+        return _result_outputs(result, record, results, records, settings.partitions)
 
     @app.agent(commands, name="push-to-marketplaces")
     async def push(stream: faust.StreamT[bytes]) -> None:
@@ -100,12 +99,11 @@ def register_push_agent(app: faust.App, settings: Settings,
 
 
 def _result_outputs(result: PushResult, record: SyncRecord, results: Any,
-                    records: Any) -> list[Output]:
+                    records: Any, partitions: int) -> list[Output]:
     """The result for the connector's log, and the record with its final status for the
     sync history (a later status overwrites an earlier one under the record id)."""
-    final = _with_outcome(record, result)
     return [Output(results, result.record_id.encode(), encode_push_result(result)),
-            Output(records, result.record_id.encode(), encode_sync_record(final))]
+            history_output(records, _with_outcome(record, result), partitions)]
 
 
 def _with_outcome(record: SyncRecord, result: PushResult) -> SyncRecord:

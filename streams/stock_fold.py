@@ -448,7 +448,8 @@ class StockFold:
                 self.counters.records_skipped += 1
             else:
                 self.counters.records_pushed += 1
-        return record_outputs(records, self._topics.records, self._topics.commands)
+        return record_outputs(records, self._topics.records, self._topics.commands,
+                              self._partitions)
 
     def _dead_letter(self, message: Any, exc: EventDecodeError) -> Output:
         self.counters.dead_lettered += 1

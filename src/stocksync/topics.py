@@ -78,7 +78,7 @@ CONFIG = TopicSpec(
 
 SYNC_RECORDS = TopicSpec(
     name="sync-records",
-    key="record_id, UTF-8",
+    key="record_id, UTF-8; on the partition of its merchant SKU (murmur2), like stock-events",
     value="Avro single-object io.stocksync.push.SyncRecord; a later status overwrites",
     config={"cleanup.policy": "compact,delete"},
     from_settings={"retention.ms": "history_retention_ms"},  # 30 days unless configured

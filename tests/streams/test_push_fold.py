@@ -78,6 +78,8 @@ def test_a_burst_in_one_window_pushes_only_the_last_record() -> None:
     assert 10 == pushed[-1].after_qty
     assert [r.record_id for r in pushed] == [decode_sync_record(v).record_id
                                              for _, v, _ in fx.commands.sent]
+    # The history is keyed by record id but lives on the SKU's partition.
+    assert {p} == set(fx.records.partitions)
 
 
 def test_a_config_change_repushes_affected_listings_once() -> None:

@@ -39,9 +39,12 @@ class Topic:
     """Records sends; a send completes when `acked` is set (as the broker's ack would)."""
 
     sent: list[tuple[bytes | None, bytes, dict[str, bytes]]] = field(default_factory=list)
+    partitions: list[int | None] = field(default_factory=list)
 
-    async def send(self, *, key: bytes | None, value: bytes, headers: list) -> asyncio.Future:
+    async def send(self, *, key: bytes | None, value: bytes, headers: list,
+                   partition: int | None = None) -> asyncio.Future:
         self.sent.append((key, value, dict(headers)))
+        self.partitions.append(partition)
         future: asyncio.Future = asyncio.get_running_loop().create_future()
         future.set_result(None)
         return future
