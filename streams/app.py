@@ -12,6 +12,7 @@ from faust.types import TP
 
 from stocksync.schemas.codec import default_codec
 from stocksync.settings import Settings
+from stocksync.streams.auth import Guard, parse_tokens
 from stocksync.streams.config_api import register_config_api
 from stocksync.streams.config_relay import register_config_relay
 from stocksync.streams.push_agent import register_push_agent
@@ -113,9 +114,10 @@ def create_app(settings: Settings, secrets: Mapping[str, str] | None = None) -> 
         fold.forget_partitions(tp.partition for tp in revoked
                                if tp.topic == stock_events.get_topic_name())
 
-    register_stock_api(app, stock_table, fold, stock_events.get_topic_name())
+    guard = Guard(parse_tokens(settings.api_tokens))
+    register_stock_api(app, stock_table, fold, stock_events.get_topic_name(), guard)
     register_config_relay(app, settings, stock_events)
-    register_config_api(app, settings)
+    register_config_api(app, settings, guard)
     register_push_agent(app, settings, secrets or {})
     return StockApp(app=app, fold=fold, stock_table=stock_table)
 

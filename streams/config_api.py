@@ -17,6 +17,7 @@ from faust.web import Request, Response, View
 from stocksync.config_admin import ConfigError, ConfigWriter, read_config
 from stocksync.schemas.push_codec import rule_from_avro, rule_to_avro, store_from_avro, store_to_avro
 from stocksync.settings import Settings
+from stocksync.streams.auth import Guard, Role
 
 STORE_DEFAULTS = {"connector_kind": "simulated", "connector_options": {}, "secret_ref": None,
                   "requests_per_second": 5.0}
@@ -36,7 +37,7 @@ class BadRequest(ValueError):
     """The request body is not a valid store or rule; the message says which field."""
 
 
-def register_config_api(app: faust.App, settings: Settings) -> None:
+def register_config_api(app: faust.App, settings: Settings, guard: Guard) -> None:
     writer = ConfigWriter(settings)
 
     async def current() -> Any:
@@ -44,6 +45,7 @@ def register_config_api(app: faust.App, settings: Settings) -> None:
 
     @app.page("/stores")
     class StoresView(View):
+        @guard.requires(Role.VIEWER)
         async def get(self, request: Request) -> Response:
             config = await current()
             return self.json({"stores": [store_to_avro(s) for _, s in
@@ -51,12 +53,14 @@ def register_config_api(app: faust.App, settings: Settings) -> None:
 
     @app.page("/stores/{store_id}")
     class StoreView(View):
+        @guard.requires(Role.VIEWER)
         async def get(self, request: Request, store_id: str) -> Response:
             store = (await current()).stores.get(store_id)
             if store is None:
                 return self.json({"error": f"no store {store_id!r}"}, status=404)
             return self.json(store_to_avro(store))
 
+        @guard.requires(Role.OPERATOR)
         async def put(self, request: Request, store_id: str) -> Response:
             try:
                 body = _validated(await _json_body(request), STORE_TYPES, STORE_DEFAULTS,
@@ -69,6 +73,7 @@ def register_config_api(app: faust.App, settings: Settings) -> None:
                 return self.json({"error": str(exc)}, status=400)
             return self.json(store_to_avro(store))
 
+        @guard.requires(Role.OPERATOR)
         async def delete(self, request: Request, store_id: str) -> Response:
             try:
                 await asyncio.to_thread(writer.remove_store, store_id)
@@ -78,6 +83,7 @@ def register_config_api(app: faust.App, settings: Settings) -> None:
 
     @app.page("/rules")
     class RulesView(View):
+        @guard.requires(Role.VIEWER)
         async def get(self, request: Request) -> Response:
             config = await current()
             return self.json({"rules": [rule_to_avro(r) for _, r in
@@ -85,12 +91,14 @@ def register_config_api(app: faust.App, settings: Settings) -> None:
 
     @app.page("/rules/{name}")
     class RuleView(View):
+        @guard.requires(Role.VIEWER)
         async def get(self, request: Request, name: str) -> Response:
             rule = (await current()).rules.get(name)
             if rule is None:
                 return self.json({"error": f"no rule {name!r}"}, status=404)
             return self.json(rule_to_avro(rule))
 
+        @guard.requires(Role.OPERATOR)
         async def put(self, request: Request, name: str) -> Response:
             try:
                 body = _validated(await _json_body(request), RULE_TYPES, RULE_DEFAULTS,
@@ -102,6 +110,7 @@ def register_config_api(app: faust.App, settings: Settings) -> None:
                 return self.json({"error": str(exc)}, status=400)
             return self.json(rule_to_avro(rule))
 
+        @guard.requires(Role.OPERATOR)
         async def delete(self, request: Request, name: str) -> Response:
             try:
                 await asyncio.to_thread(writer.remove_rule, name)

@@ -10,12 +10,15 @@ import faust
 from faust.web import Request, Response, View
 
 from stocksync.domain.stock import stock_view
+from stocksync.streams.auth import Guard, Role
 from stocksync.streams.state_codec import decode_stored
 
 
-def register_stock_api(app: faust.App, stock_table: Any, fold: Any, source_topic: str) -> None:
+def register_stock_api(app: faust.App, stock_table: Any, fold: Any, source_topic: str,
+                       guard: Guard) -> None:
     @app.page("/stock/{sku}")
     class StockView(View):
+        @guard.requires(Role.VIEWER)
         @app.table_route(table=stock_table, match_info="sku")
         async def get(self, request: Request, sku: str) -> Response:
             # Outside a stream, faust looks the key up in every local partition.
@@ -27,6 +30,7 @@ def register_stock_api(app: faust.App, stock_table: Any, fold: Any, source_topic
 
     @app.page("/stats")
     class StatsView(View):
+        @guard.requires(Role.VIEWER)
         async def get(self, request: Request) -> Response:
             return self.json({
                 "worker": str(app.conf.canonical_url),

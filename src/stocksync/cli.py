@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -158,7 +159,7 @@ def stock(ctx: click.Context, sku: str, as_json: bool, url: str | None) -> None:
     from stocksync.client import WorkerClient, WorkerError
     from stocksync.render import render_stock
 
-    client = WorkerClient(url or _settings(ctx).web_url)
+    client = WorkerClient(url or _settings(ctx).web_url, token=os.environ.get("STOCKSYNC_API_TOKEN"))
     try:
         view = client.stock(sku)
     except WorkerError as exc:

@@ -14,9 +14,10 @@ class WorkerError(RuntimeError):
 
 
 class WorkerClient:
-    def __init__(self, base_url: str, timeout_s: float = 10.0) -> None:
+    def __init__(self, base_url: str, timeout_s: float = 10.0, token: str | None = None) -> None:
         self._base = base_url.rstrip("/")
         self._timeout = timeout_s
+        self._token = token
 
     def stock(self, sku: str) -> dict[str, Any]:
         return self._get(f"/stock/{urllib.parse.quote(sku, safe='')}")
@@ -25,9 +26,10 @@ class WorkerClient:
         return self._get("/stats")
 
     def _get(self, path: str) -> dict[str, Any]:
-        url = self._base + path
+        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
+        request = urllib.request.Request(self._base + path, headers=headers)
         try:
-            with urllib.request.urlopen(url, timeout=self._timeout) as response:
+            with urllib.request.urlopen(request, timeout=self._timeout) as response:
                 return json.loads(response.read())
         except urllib.error.HTTPError as exc:
             raise WorkerError(_error_message(exc)) from None

@@ -42,6 +42,8 @@ class Settings:
     refresh_interval_s: float = 600.0
     # Sync history retention (compacted topics with compact,delete).
     history_retention_ms: int = 30 * 24 * 3600 * 1000
+    # Operator tokens, "viewer:<token>,operator:<token>"; a secret: never printed.
+    api_tokens: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -111,4 +113,5 @@ _ENV_VARS: dict[str, tuple[str, Any]] = {
     "window_grace_ms": ("STOCKSYNC_WINDOW_GRACE_MS", int),
     "refresh_interval_s": ("STOCKSYNC_REFRESH_INTERVAL_S", _positive_float),
     "history_retention_ms": ("STOCKSYNC_HISTORY_RETENTION_MS", int),
+    "api_tokens": ("STOCKSYNC_API_TOKENS", str),
 }

@@ -25,6 +25,9 @@ def run_worker(settings: Settings) -> None:
     async def _log_started() -> None:
         # faust's worker set up logging on its own terms; put ours back in place.
         configure_logging(settings.log_format, settings.log_level)
+        if not settings.api_tokens:
+            log.warning("api_open", reason="no STOCKSYNC_API_TOKENS configured",
+                        web=settings.web_url)
         log.info("worker_started", app_id=settings.app_id, web=settings.web_url,
                  bootstrap=settings.kafka_bootstrap_servers, data_dir=str(settings.worker_data_dir))
 

@@ -59,16 +59,19 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "STOCKSYNC_WINDOW_GRACE_MS": str(settings.window_grace_ms),
         "STOCKSYNC_REFRESH_INTERVAL_S": str(settings.refresh_interval_s),
         "STOCKSYNC_HISTORY_RETENTION_MS": str(settings.history_retention_ms),
+        "STOCKSYNC_API_TOKENS": settings.api_tokens,
     }
 
 
 class WorkerProcess:
     """A `stocksync worker` subprocess with its own web port and state folder."""
 
-    def __init__(self, name: str, settings: Settings, log_path: Path) -> None:
+    def __init__(self, name: str, settings: Settings, log_path: Path,
+                 token: str | None = None) -> None:
         self.name = name
         self.settings = settings
         self.log_path = log_path
+        self.token = token  # sent as a bearer token when the API requires one
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -90,8 +93,10 @@ class WorkerProcess:
 
     def get(self, path: str, timeout_s: float = 10.0) -> tuple[int, Any]:
         """GET a path of this worker's API: (status, parsed JSON)."""
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        request = urllib.request.Request(self.url + path, headers=headers)
         try:
-            with urllib.request.urlopen(self.url + path, timeout=timeout_s) as response:
+            with urllib.request.urlopen(request, timeout=timeout_s) as response:
                 return response.status, json.loads(response.read())
         except urllib.error.HTTPError as exc:
             return exc.code, json.loads(exc.read() or b"null")
