@@ -191,6 +191,33 @@ def marketplace(port: int, host: str, latency: float, rate_limit: float) -> None
 
 
 @main.command()
+@click.option("--sku", "skus", multiple=True, help="A merchant SKU (repeat for several).")
+@click.option("--store", "stores", multiple=True, help="A store id (repeat for several).")
+@click.option("--url", default=None, help="A worker's base URL (default: this settings' worker).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def refresh(ctx: click.Context, skus: tuple[str, ...], stores: tuple[str, ...], url: str | None,
+            as_json: bool) -> None:
+    """Push current quantities again: of SKUs (all their listings), of stores, or both."""
+    from stocksync.client import WorkerClient, WorkerError
+
+    if not skus and not stores:
+        raise click.UsageError("name --sku, --store or both")
+    client = WorkerClient(url or _settings(ctx).web_url, token=os.environ.get("STOCKSYNC_API_TOKEN"))
+    try:
+        answer = client.refresh(list(skus), list(stores))
+    except WorkerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(answer, indent=2))
+    elif isinstance(answer["queued"], int):
+        click.echo(f"queued {answer['queued']} {answer['reason']} events")
+    else:
+        click.echo(f"queued a refresh of every SKU for "
+                   f"{', '.join(answer['store_ids']) or 'every store'} ({answer['control_id']})")
+
+
+@main.command()
 @click.pass_context
 def demo(ctx: click.Context) -> None:
     """Start the local broker and a worker, publish a small scenario, print the stock."""

@@ -25,9 +25,14 @@ class WorkerClient:
     def stats(self) -> dict[str, Any]:
         return self._get("/stats")
 
-    def _get(self, path: str) -> dict[str, Any]:
+    def refresh(self, merchant_skus: list[str], store_ids: list[str]) -> dict[str, Any]:
+        return self._get("/refresh", {"merchant_skus": merchant_skus, "store_ids": store_ids})
+
+    def _get(self, path: str, post: dict[str, Any] | None = None) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
-        request = urllib.request.Request(self._base + path, headers=headers)
+        data = None if post is None else json.dumps(post).encode()
+        request = urllib.request.Request(self._base + path, headers=headers, data=data,
+                                         method="GET" if post is None else "POST")
         try:
             with urllib.request.urlopen(request, timeout=self._timeout) as response:
                 return json.loads(response.read())

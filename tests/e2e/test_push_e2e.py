@@ -328,3 +328,39 @@ def test_stores_and_rules_over_http(pipeline) -> None:
     # Step 3: removing the rule, then the store.
     assert 200 == http(pipeline, "DELETE", "/rules/http-rule")[0]
     assert 200 == http(pipeline, "DELETE", "/stores/H1")[0]
+
+
+def test_operators_refresh_skus_and_stores(pipeline, topics, marketplace) -> None:
+    """POST /refresh re-pushes a SKU's listings (REFRESH_INVENTORY); `stocksync refresh --store`
+    re-pushes every SKU of a store."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.harness import settings_env
+
+    e = Events("REFRESHME", "WH-T")
+    publish(topics, [e(StockReceivedManually, qty=5), e.mapped("T1", "T1-REFRESHME")])
+    listing_shows(marketplace, "T1", "T1-REFRESHME", 5)
+
+    def refreshed(cause_prefix: str) -> list[SyncRecord] | None:
+        found = [r for r in records_of(topics, "REFRESHME")
+                 if r.reason.value == "REFRESH_INVENTORY"
+                 and r.cause.event_id.startswith(cause_prefix)
+                 and r.status is SyncStatus.SUCCESSFULLY]
+        return found or None
+
+    # Step 1: over HTTP, for the SKU.
+    status, answer = http(pipeline, "POST", "/refresh", {"merchant_skus": ["REFRESHME"]})
+    assert (200, 1, "REFRESH_INVENTORY") == (status, answer["queued"], answer["reason"])
+    eventually(lambda: refreshed("refresh-"), timeout_s=60, what="the SKU's refresh push")
+    # Step 2: with the CLI, for the store: a refresh request in every partition.
+    env = {**os.environ, **settings_env(pipeline.settings)}
+    result = subprocess.run([sys.executable, "-m", "stocksync", "refresh", "--store", "T1"],
+                            capture_output=True, text=True, env=env, timeout=60, check=True)
+    assert "every SKU" in result.stdout
+    eventually(lambda: refreshed("refresh-") if len(refreshed("refresh-") or []) >= 2 else None,
+               timeout_s=60, what="the store's refresh push")
+    # Step 3: nonsense is refused.
+    assert 400 == http(pipeline, "POST", "/refresh", {})[0]
+    assert 400 == http(pipeline, "POST", "/refresh", {"merchant_skus": "REFRESHME"})[0]
