@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from stocksync.domain.events import Reason
 from stocksync.domain.sync import Cause, FailureCode, SyncRecord, SyncStatus
+from stocksync.projections.sync_logs import SyncLogEntry, SyncLogKind, SyncLogStatus
 
 STORES = {"S1": "shopee", "S2": "lazada", "S3": "Shopify"}  # store id -> marketplace
 SKUS = ("APPLE", "PEAR")
@@ -51,43 +52,52 @@ def failed(n: int, code: FailureCode = FailureCode.AUTH_EXPIRED, **fields: Any) 
 
 
 @st.composite
-def records(draw: st.DrawFn, n: int, log_times: st.SearchStrategy[int]) -> SyncRecord:
-    """Record r<n> with any listing, reason, status and failure of the small sets above."""
+def records(
+    draw: st.DrawFn, n: int, log_times: st.SearchStrategy[int], events: tuple[str, ...] = ()
+) -> SyncRecord:
+    """Record r<n> with any listing, reason, status and failure of the small sets above, caused
+    by e<n> or by one of `events`."""
     status = draw(st.sampled_from(SyncStatus))
     code = draw(st.sampled_from(FailureCode)) if status is SyncStatus.FAILED else None
     return record(
         n, draw(log_times), status=status, store_id=draw(st.sampled_from(sorted(STORES))),
         store_sku=draw(st.sampled_from(STORE_SKUS)), merchant_sku=draw(st.sampled_from(SKUS)),
         failure_code=code, reason=draw(st.sampled_from(REASONS)),
+        event=draw(st.sampled_from(events)) if events else None,
     )
 
 
 def histories(
-    max_size: int = 40, log_times: st.SearchStrategy[int] | None = None
+    max_size: int = 40, log_times: st.SearchStrategy[int] | None = None,
+    events: tuple[str, ...] = (), min_size: int = 0,
 ) -> st.SearchStrategy[list[SyncRecord]]:
     """Records with distinct ids; log times over a few seconds, so that some are equal."""
     times = log_times if log_times is not None else st.integers(BASE, BASE + 3000)
-    return st.lists(st.integers(0, 9999), unique=True, max_size=max_size).flatmap(
-        lambda ns: st.tuples(*(records(n, times) for n in ns)).map(list)
+    ids = st.lists(st.integers(0, 9999), unique=True, min_size=min_size, max_size=max_size)
+    return ids.flatmap(
+        lambda ns: st.tuples(*(records(n, times, events) for n in ns)).map(list)
     )
 
 
-def maybe(values: Iterable[Any]) -> st.SearchStrategy[Any]:
-    return st.none() | st.sampled_from(list(values))
-
-
 def subsets(values: Iterable[Any]) -> st.SearchStrategy[frozenset[Any]]:
-    return st.frozensets(st.sampled_from(list(values)), max_size=3)
+    return st.frozensets(st.sampled_from(list(values)), min_size=1, max_size=3)
 
 
-conditions = st.fixed_dictionaries({
-    "merchant_sku": maybe(SKUS), "store_id": maybe(STORES), "store_sku": maybe(STORE_SKUS),
-    "marketplace": maybe(["SHOPEE", "lazada", "shopify", "etsy"]),
+TIMES = st.sampled_from(range(BASE - 10, BASE + 3010, 250))
+CONDITIONS: dict[str, st.SearchStrategy[Any]] = {
+    "merchant_sku": st.sampled_from(SKUS), "store_id": st.sampled_from(sorted(STORES)),
+    "store_sku": st.sampled_from(STORE_SKUS),
+    "marketplace": st.sampled_from(["SHOPEE", "lazada", "shopify", "etsy"]),
     "status": subsets(SyncStatus), "reason": subsets(REASONS),
-    "failure_reason": subsets(FailureCode),
-    "since": maybe(range(BASE - 10, BASE + 3010, 250)),
-    "until": maybe(range(BASE - 10, BASE + 3010, 250)),
-})  # fmt: skip
+    "failure_reason": subsets(FailureCode), "since": TIMES, "until": TIMES,
+}  # fmt: skip
+
+
+@st.composite
+def conditions(draw: st.DrawFn, max_conditions: int = 3) -> dict[str, Any]:
+    """Up to `max_conditions` of the query's conditions, the others None."""
+    chosen = draw(st.sets(st.sampled_from(sorted(CONDITIONS)), max_size=max_conditions))
+    return {name: draw(CONDITIONS[name]) if name in chosen else None for name in CONDITIONS}
 
 
 def as_query(conditions: Mapping[str, Any]) -> dict[str, str]:
@@ -95,14 +105,15 @@ def as_query(conditions: Mapping[str, Any]) -> dict[str, str]:
     params = {}
     for name, value in conditions.items():
         if isinstance(value, frozenset):
-            if value:
-                params[name] = ",".join(sorted(member.value.lower() for member in value))
+            params[name] = ",".join(sorted(member.value.lower() for member in value))
         elif value is not None:
             params[name] = str(value)
     return params
 
 
-def reference_query(records: Iterable[SyncRecord], conditions: Mapping[str, Any]) -> list[SyncRecord]:
+def reference_query(
+    records: Iterable[SyncRecord], conditions: Mapping[str, Any]
+) -> list[SyncRecord]:
     """The records meeting every condition given, newest (log time, then id) first."""
     kept = []
     for r in records:
@@ -126,3 +137,27 @@ def reference_query(records: Iterable[SyncRecord], conditions: Mapping[str, Any]
 def with_status(r: SyncRecord, status: SyncStatus, code: FailureCode | None = None) -> SyncRecord:
     """`r` as a later update reports it."""
     return dataclasses.replace(r, status=status, failure_code=code)
+
+
+def entry(
+    subject_id: str,
+    *,
+    record_id: str | None = None,
+    kind: str = "ORDER",
+    status: str = "PENDING",
+    store_id: str = "S1",
+    marketplace: str = "lightspeed",
+    log_time: int = BASE,
+    attempt: int = 1,
+    failure_code: str | None = None,
+    failure_message: str | None = None,
+    details: tuple[tuple[str, str], ...] = (),
+) -> SyncLogEntry:
+    """The sync log entry of `subject_id` (its id: `record_id`, else "<kind>-<subject_id>")."""
+    return SyncLogEntry(
+        record_id=record_id or f"{kind.lower()}-{subject_id}", kind=SyncLogKind(kind),
+        subject_id=subject_id, store_id=store_id, marketplace=marketplace,
+        status=SyncLogStatus(status), occurred_at=log_time - 100, log_time=log_time,
+        attempt=attempt, failure_code=failure_code, failure_message=failure_message,
+        details=details,
+    )

@@ -35,7 +35,8 @@ def newest(records: list[SyncRecord]) -> list[SyncRecord]:
 
 def served(records: list[SyncRecord], limit: int, where: RecordFilter = ANY) -> list[SyncRecord]:
     """Every page of `records`, in the order served."""
-    items, cursor = [], None
+    items: list[SyncRecord] = []
+    cursor = None
     while True:
         current = page(records, where, cursor, limit)
         items += current.items
@@ -65,7 +66,7 @@ def test_newer_records_arriving_between_pages_shift_nothing(
     # the arriving records are newer than all the history (ids distinct from it)
     later = [dataclasses.replace(r, record_id=f"n{r.record_id}", log_time=r.log_time + 10_000)
              for r in arriving]
-    table, items, cursor = list(history), [], None
+    table, items, cursor = list(history), list[SyncRecord](), None
     while True:
         current = page(table, ANY, cursor, limit)
         items += current.items

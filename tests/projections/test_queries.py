@@ -20,7 +20,16 @@ from stocksync.projections.queries import (
 from stocksync.projections.query_errors import QueryError
 from stocksync.projections.time_ranges import TimeRange
 
-from .histories import as_query, conditions, failed, histories, record, reference_query
+from .histories import (
+    CONDITIONS,
+    TIMES,
+    as_query,
+    conditions,
+    failed,
+    histories,
+    record,
+    reference_query,
+)
 
 modest = settings(max_examples=120, deadline=None)
 NOW = 1_714_500_000_000
@@ -39,8 +48,12 @@ def everything(records: list[SyncRecord], where: RecordFilter, limit: int = 7) -
         cursor = current.next_cursor
 
 
+# log times on the grid of the conditions' since/until: records at either bound are common
+on_the_grid = histories(min_size=5, log_times=TIMES)
+
+
 @modest
-@given(history=histories(), wanted=conditions)
+@given(history=on_the_grid, wanted=conditions())
 def test_a_query_returns_exactly_what_a_plain_filter_keeps(
     history: list[SyncRecord], wanted: dict[str, Any]
 ) -> None:
@@ -62,7 +75,7 @@ def test_a_query_returns_exactly_what_a_plain_filter_keeps(
 
 
 @modest
-@given(wanted=conditions)
+@given(wanted=conditions(max_conditions=len(CONDITIONS)))
 def test_a_filter_survives_its_query_parameters(wanted: dict[str, Any]) -> None:
     """filter_to_query gives parameters that parse back to the same filter."""
     # a valid filter
@@ -143,3 +156,11 @@ def test_the_caller_may_allow_parameters_of_its_own() -> None:
     """also_allowed parameters are left to the caller rather than refused."""
     # the HTTP layer's own parameter
     assert RecordFilter() == filter_from_query({"format": "csv"}, NOW, TZ, also_allowed=["format"])
+
+
+def test_since_is_included_and_until_excluded() -> None:
+    """A record logged at `since` matches; one logged at `until` does not."""
+    # records at 1000, 1999 and 2000
+    where = filter_from_query({"since": "1000", "until": "2000"}, NOW, TZ)
+    assert [True, True, False] == [matches(record(n, t), where)
+                                   for n, t in enumerate((1000, 1999, 2000))]
