@@ -6,6 +6,7 @@ history machinery as sync records: merged by id, filtered, paged newest first, r
     where = log_filter_from_query(params, now_ms, tz)
     page(entries.values(), where, cursor, limit)         # `paging.page`, as for records
     resync_selection(entries, where=where)               # one target per subject
+    merge_resync_selections([selection_of_worker_1, ...])  # scatter, then gather
 
 - An entry is one sync of one subject (a product, order, customer or refund) to one store. A
   re-sync reports on the same entry with `attempt` + 1, so the entry shows its latest attempt:
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from stocksync.projections.paging import PAGING_PARAMETERS, sort_key
 from stocksync.projections.queries import reject_unknown, symbols_param, text_param
 from stocksync.projections.query_errors import QueryError
-from stocksync.projections.retry import Selection, select_failed
+from stocksync.projections.retry import Selection, merge_selections, select_failed
 from stocksync.projections.time_ranges import TIME_PARAMETERS, TimeRange, time_range_from_query
 
 LOG_PARAMETERS = frozenset(
@@ -198,6 +199,18 @@ def resync_selection(
         target=lambda _, failed: ResyncTarget(
             failed[0].kind, failed[0].store_id, failed[0].subject_id,
             tuple(e.record_id for e in failed), max(e.attempt for e in failed) + 1),
+    )
+
+
+def merge_resync_selections(
+    selections: Iterable[Selection[ResyncTarget]],
+) -> Selection[ResyncTarget]:
+    """The workers' re-sync selections for one request as one (see `retry.merge_selections`)."""
+    return merge_selections(
+        selections, group=lambda t: (t.kind.value, t.store_id, t.subject_id),
+        combine=lambda a, b: dataclasses.replace(
+            a, record_ids=tuple(sorted({*a.record_ids, *b.record_ids})),
+            attempt=max(a.attempt, b.attempt)),
     )
 
 

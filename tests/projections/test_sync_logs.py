@@ -18,6 +18,7 @@ from stocksync.projections.sync_logs import (
     log_filter_from_query,
     log_filter_to_query,
     merge_entry,
+    merge_resync_selections,
     prune_subject,
     resync_selection,
 )
@@ -135,3 +136,15 @@ def test_an_entry_of_another_subject_is_refused() -> None:
     # o1's summary, o2's entry
     with pytest.raises(ValueError):
         apply_entry(apply_entry(None, entry("o1")), entry("o2"))
+
+
+def test_workers_resync_selections_merge() -> None:
+    """Two workers naming the same subject give one target with both entries, at the later
+    attempt; an id is unknown only if no worker knows it."""
+    # worker 1 holds a (attempt 1), worker 2 holds b (attempt 2), both failed syncs of o1
+    a = entry("o1", record_id="a", status="FAILED")
+    b = entry("o1", record_id="b", status="FAILED", attempt=2)
+    one = resync_selection({"a": a}, ids=["a", "b"])
+    two = resync_selection({"b": b}, ids=["a", "b"])
+    expected = Selection((ResyncTarget(SyncLogKind.ORDER, "S1", "o1", ("a", "b"), 3),))
+    assert expected == merge_resync_selections([one, two])
