@@ -15,6 +15,7 @@ from stocksync.settings import Settings
 from stocksync.streams.auth import Guard, parse_tokens
 from stocksync.streams.config_api import register_config_api
 from stocksync.streams.config_relay import register_config_relay
+from stocksync.streams.history_projection import register_history_projection
 from stocksync.streams.push_agent import register_push_agent
 from stocksync.streams.refresh_api import register_refresh_api
 from stocksync.streams.stock_api import register_stock_api
@@ -120,6 +121,7 @@ def create_app(settings: Settings, secrets: Mapping[str, str] | None = None) -> 
     register_config_relay(app, settings, stock_events)
     register_config_api(app, settings, guard)
     register_refresh_api(app, stock_events, settings.partitions, guard)
+    register_history_projection(app, settings, guard)
     register_push_agent(app, settings, secrets or {})
     return StockApp(app=app, fold=fold, stock_table=stock_table)
 

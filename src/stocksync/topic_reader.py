@@ -19,14 +19,21 @@ def read_to_end(settings: Settings, topic: str, partitions: Iterable[int] | None
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers,
                              enable_auto_commit=False)
     try:
-        numbers = sorted(partitions if partitions is not None
-                         else consumer.partitions_for_topic(topic) or ())
+        deadline = time.monotonic() + timeout_s
+        known = consumer.partitions_for_topic(topic)
+        while not known:
+            # A topic created a moment ago may not be in the metadata yet.
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"topic {topic} is not in the cluster's metadata")
+            time.sleep(0.2)
+            consumer.topics()  # refreshes the metadata
+            known = consumer.partitions_for_topic(topic)
+        numbers = sorted(partitions if partitions is not None else known)
         assigned = [TopicPartition(topic, p) for p in numbers]
         consumer.assign(assigned)
         consumer.seek_to_beginning(*assigned)
         ends = consumer.end_offsets(assigned)
         records: list[ConsumerRecord] = []
-        deadline = time.monotonic() + timeout_s
         while any(consumer.position(tp) < ends[tp] for tp in assigned):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"could not read {topic} to its end within {timeout_s}s")

@@ -195,6 +195,11 @@ def test_before_and_after_chain_across_triggers(pipeline, topics, marketplace) -
     chain = sorted(records_of(topics, "CHAIN"), key=lambda r: r.cause.offset)
     assert [(20, 0, 20), (20, -3, 17), (17, -2, 15), (15, -5, 10)] == [
         (r.before_qty, r.movement, r.after_qty) for r in chain]
+    # The Sync Recording view shows the SKU's latest sync once its outcome is in.
+    latest = eventually(lambda: (lambda s: s[1] if s[0] == 200
+                                 and s[1]["last_sync_status"] == "SUCCESSFULLY" else None)(
+        pipeline.get("/sync-recording/CHAIN")), timeout_s=60, what="the Sync Recording row")
+    assert (10, chain[-1].record_id) == (latest["last_sync_qty"], latest["latest"]["record_id"])
 
 
 def test_a_failing_listing_ends_failed_with_its_reason(pipeline, topics, marketplace) -> None:
