@@ -12,9 +12,11 @@ from stocksync.settings import Settings
 from stocksync.topic_reader import read_to_end
 from stocksync.topics import SYNC_RECORDS
 
-# An outcome is final; PENDING only replaces nothing.
+# An outcome is final; PENDING only replaces nothing. A record reported both ways (a command
+# redelivered after a crash) counts as pushed: the marketplace did apply it once. So the merge
+# does not depend on the order the reports arrive in.
 _PRECEDENCE = {SyncStatus.PENDING: 0, SyncStatus.SKIPPED: 1, SyncStatus.FAILED: 2,
-               SyncStatus.SUCCESSFULLY: 2}
+               SyncStatus.SUCCESSFULLY: 3}
 
 
 def merge(existing: SyncRecord | None, update: SyncRecord) -> SyncRecord:
