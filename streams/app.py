@@ -15,6 +15,7 @@ from stocksync.settings import Settings
 from stocksync.streams.auth import Guard, parse_tokens
 from stocksync.streams.config_api import register_config_api
 from stocksync.streams.config_relay import register_config_relay
+from stocksync.streams.fold_io import RAW
 from stocksync.streams.history_projection import register_history_projection
 from stocksync.streams.push_agent import register_push_agent
 from stocksync.streams.refresh_api import register_refresh_api
@@ -27,8 +28,6 @@ from stocksync.topics import (
     STOCK_EVENTS_REJECTED,
     SYNC_RECORDS,
 )
-
-RAW = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
 
 # Remembered event ids only guard against late duplicates; their changelog may age out.
 EVENT_IDS_RETENTION_MS = str(30 * 24 * 3600 * 1000)

@@ -18,10 +18,9 @@ from stocksync.schemas.push_codec import ConfigSnapshot
 from stocksync.settings import Settings
 from stocksync.streams.control import broadcast, refresh_request
 from stocksync.topics import CONFIG
+from stocksync.streams.fold_io import RAW
 
 log = get_logger(__name__)
-
-RAW = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
 
 
 def register_config_relay(app: faust.App, settings: Settings, stock_events: Any) -> None:

@@ -19,6 +19,9 @@ HEADER_SOURCE_TOPIC = "stocksync.source_topic"
 HEADER_SOURCE_PARTITION = "stocksync.source_partition"
 HEADER_SOURCE_OFFSET = "stocksync.source_offset"
 
+# Every project topic carries bytes both ways: stocksync encodes and decodes them itself.
+RAW = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
+
 # Keys of the stock table that are not merchant SKUs start with a NUL byte.
 CONFIG_KEY = b"\x00config"
 

@@ -23,10 +23,9 @@ from stocksync.schemas.push_codec import decode_sync_record, sync_record_to_avro
 from stocksync.settings import Settings
 from stocksync.streams.auth import Guard, Role
 from stocksync.topics import SYNC_RECORDS
+from stocksync.streams.fold_io import RAW
 
 log = get_logger(__name__)
-
-RAW = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
 
 
 def listing_key(store_id: str, store_sku: str) -> bytes:

@@ -28,12 +28,11 @@ from stocksync.schemas.push_codec import (
 from stocksync.settings import Settings
 from stocksync.streams.config_follower import ConfigFollower
 from stocksync.streams.event_context import event_context
-from stocksync.streams.fold_io import Output, history_output, send_all
+from stocksync.streams.fold_io import RAW, Output, history_output, send_all
 from stocksync.topics import PUSH_COMMANDS, PUSH_RESULTS, SYNC_RECORDS
 
 log = get_logger(__name__)
 
-RAW = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
 PUSH_BATCH = 200
 
 
