@@ -83,6 +83,14 @@ class SkuSummary:
         return self.latest.title
 
     @property
+    def log_time(self) -> int:  # with record_id: the paging order of the Sync Recording list
+        return self.latest.log_time
+
+    @property
+    def record_id(self) -> str:
+        return self.latest.record_id
+
+    @property
     def last_sync_qty(self) -> int:
         return self.latest.after_qty
 

@@ -16,9 +16,11 @@ from stocksync.streams.auth import Guard, parse_tokens
 from stocksync.streams.config_api import register_config_api
 from stocksync.streams.config_relay import register_config_relay
 from stocksync.streams.fold_io import RAW
+from stocksync.streams.history_api import register_history_api
 from stocksync.streams.history_projection import register_history_projection
 from stocksync.streams.push_agent import register_push_agent
 from stocksync.streams.refresh_api import register_refresh_api
+from stocksync.streams.scatter import Scatter
 from stocksync.streams.stock_api import register_stock_api
 from stocksync.streams.stock_fold import FoldTopics, StockFold
 from stocksync.topics import (
@@ -120,7 +122,9 @@ def create_app(settings: Settings, secrets: Mapping[str, str] | None = None) -> 
     register_config_relay(app, settings, stock_events)
     register_config_api(app, settings, guard)
     register_refresh_api(app, stock_events, settings.partitions, guard)
-    register_history_projection(app, settings, guard)
+    history = register_history_projection(app, settings)
+    scatter = Scatter(app, settings.partitions, guard)
+    register_history_api(app, settings, history, stock_events, scatter, guard)
     register_push_agent(app, settings, secrets or {})
     return StockApp(app=app, fold=fold, stock_table=stock_table)
 

@@ -1,45 +1,74 @@
-"""Projects the sync history (`sync-records`, on the merchant SKU's partition) into the operators'
-views: the Sync Recording row of each merchant SKU and the Push Record page of each listing.
+"""Projects the sync history (`sync-records`, on the merchant SKU's partition) into three tables:
+every record by id, the Sync Recording row of each merchant SKU and the Push Record page of each
+listing. All three sit on the partitions of `sync-records`, so one worker holds a merchant SKU's
+records and views, and each is restored from its changelog and rebuildable from `sync-records`
+alone: applying a record twice, or records out of order, gives the same views (projections.views).
 
-Both views are tables restored from their changelogs, and rebuildable from `sync-records` alone:
-applying a record twice, or records out of order, gives the same view (projections.views).
+Retention: records older than the retention are not applied (a replay would bring them back), and
+a timer drops them from the views of this worker's partitions.
 """
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+from typing import Any
+
 import faust
-from faust.web import Request, Response, View
 
 from stocksync.logs import get_logger
+from stocksync.projections.sync_history import merge
 from stocksync.projections.view_codec import (
     decode_listing_history,
     decode_sku_summary,
     encode_listing_history,
     encode_sku_summary,
 )
-from stocksync.projections.views import apply_to_listing, apply_to_summary
+from stocksync.projections.views import (
+    apply_to_listing,
+    apply_to_summary,
+    prune_listing,
+    prune_summary,
+    retention_cutoff,
+)
 from stocksync.schemas.errors import EventDecodeError
-from stocksync.schemas.push_codec import decode_sync_record, sync_record_to_avro
+from stocksync.schemas.push_codec import decode_sync_record, encode_sync_record
 from stocksync.settings import Settings
-from stocksync.streams.auth import Guard, Role
+from stocksync.streams.event_context import event_context
+from stocksync.streams.fold_io import RAW, PartitionEvent
+from stocksync.streams.table_scan import active_partitions, partition_items
 from stocksync.topics import SYNC_RECORDS
-from stocksync.streams.fold_io import RAW
 
 log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class HistoryTables:
+    records: Any  # record id -> SyncRecord (merged)
+    summaries: Any  # merchant SKU -> SkuSummary
+    listings: Any  # listing_key(store id, store SKU) -> ListingHistory
+    source_topic: str  # sync-records: the tables' writes go to its partitions
 
 
 def listing_key(store_id: str, store_sku: str) -> bytes:
     return f"{store_id}\x00{store_sku}".encode()
 
 
-def register_history_projection(app: faust.App, settings: Settings, guard: Guard) -> None:
-    records = app.topic(settings.topic(SYNC_RECORDS.name), internal=False, **RAW)
-    summaries = app.Table("sync-recording", partitions=settings.partitions, key_type=bytes,
-                          value_type=bytes)
-    listings = app.Table("push-records", partitions=settings.partitions, key_type=bytes,
-                         value_type=bytes)
+def now_ms() -> int:
+    return int(time.time() * 1000)
 
-    @app.agent(records, name="project-history")
+
+def register_history_projection(app: faust.App, settings: Settings) -> HistoryTables:
+    source = app.topic(settings.topic(SYNC_RECORDS.name), internal=False, **RAW)
+
+    def table(name: str) -> Any:
+        return app.Table(name, partitions=settings.partitions, key_type=bytes, value_type=bytes)
+
+    tables = HistoryTables(records=table("history-records"), summaries=table("sync-recording"),
+                           listings=table("push-records"), source_topic=source.get_topic_name())
+    limit = settings.history_listing_limit
+
+    @app.agent(source, name="project-history")
     async def project_history(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
             if event.message.value is None:
@@ -49,30 +78,58 @@ def register_history_projection(app: faust.App, settings: Settings, guard: Guard
             except EventDecodeError:
                 log.exception("sync_record_undecodable", offset=event.message.offset)
                 continue
-            sku_key = record.merchant_sku.encode()
-            raw = summaries.get(sku_key)
-            summaries[sku_key] = encode_sku_summary(
-                apply_to_summary(decode_sku_summary(raw) if raw else None, record))
-            key = listing_key(record.store_id, record.store_sku)
-            raw = listings.get(key)
-            listings[key] = encode_listing_history(
-                apply_to_listing(decode_listing_history(raw) if raw else None, record))
+            if record.log_time < retention_cutoff(now_ms(), settings.history_retention_ms):
+                continue  # already out of the history (a replay, or a late outcome)
+            apply_record(tables, record, limit)
 
-    @app.page("/sync-recording/{sku}")
-    class SyncRecordingView(View):
-        @guard.requires(Role.VIEWER)
-        @app.table_route(table=summaries, match_info="sku")
-        async def get(self, request: Request, sku: str) -> Response:
-            raw = summaries.get(sku.encode())
-            if raw is None:
-                return self.json({"error": "no sync record for this merchant SKU",
-                                  "merchant_sku": sku}, status=404)
-            summary = decode_sku_summary(raw)
-            return self.json({
-                "merchant_sku": summary.merchant_sku, "title": summary.title,
-                "last_sync_qty": summary.last_sync_qty,
-                "last_sync_time": summary.last_sync_time,
-                "last_sync_status": summary.last_sync_status.value,
-                "latest": sync_record_to_avro(summary.latest),
-            })
+    @app.timer(settings.history_prune_interval_s)
+    async def prune_history() -> None:
+        cutoff = retention_cutoff(now_ms(), settings.history_retention_ms)
+        for partition in active_partitions(app, tables.records):
+            dropped = prune_partition(tables, partition, cutoff)
+            if dropped:
+                log.info("history_pruned", partition=partition, records=dropped)
 
+    return tables
+
+
+def apply_record(tables: HistoryTables, record: Any, limit: int) -> None:
+    """One record into the three tables, in the current event's partition."""
+    key = record.record_id.encode()
+    raw = tables.records.get(key)
+    tables.records[key] = encode_sync_record(
+        merge(decode_sync_record(raw) if raw else None, record))
+    key = record.merchant_sku.encode()
+    raw = tables.summaries.get(key)
+    tables.summaries[key] = encode_sku_summary(
+        apply_to_summary(decode_sku_summary(raw) if raw else None, record))
+    key = listing_key(record.store_id, record.store_sku)
+    raw = tables.listings.get(key)
+    tables.listings[key] = encode_listing_history(
+        apply_to_listing(decode_listing_history(raw) if raw else None, record, limit))
+
+
+def prune_partition(tables: HistoryTables, partition: int, cutoff: int) -> int:
+    """Drops what was logged before `cutoff` from one partition's views; how many records."""
+    old_records = [key for key, raw in partition_items(tables.records, partition)
+                   if decode_sync_record(raw).log_time < cutoff]
+    summaries = [key for key, view in _views(tables.summaries, partition, decode_sku_summary)
+                 if prune_summary(view, cutoff) is None]
+    listings = [(key, prune_listing(view, cutoff))
+                for key, view in _views(tables.listings, partition, decode_listing_history)
+                if view.records[0].log_time < cutoff]
+    with event_context(PartitionEvent(tables.source_topic, partition)):  # type: ignore[arg-type]
+        for key in old_records:
+            del tables.records[key]
+        for key in summaries:
+            del tables.summaries[key]
+        for key, listing in listings:
+            if listing is None:
+                del tables.listings[key]
+            else:
+                tables.listings[key] = encode_listing_history(listing)
+    return len(old_records)
+
+
+def _views(table: Any, partition: int, decode: Any) -> list[tuple[bytes, Any]]:
+    return [(key, decode(raw)) for key, raw in partition_items(table, partition)]

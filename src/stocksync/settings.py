@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 LOCAL_BOOTSTRAP = "127.0.0.1:19092"
 
@@ -42,6 +43,12 @@ class Settings:
     refresh_interval_s: float = 600.0
     # Sync history retention (compacted topics with compact,delete).
     history_retention_ms: int = 30 * 24 * 3600 * 1000
+    # The Push Record view keeps this many latest records per store SKU.
+    history_listing_limit: int = 100
+    # How often each worker drops records older than the retention from its views.
+    history_prune_interval_s: float = 60.0
+    # The zone of range=today|week|month and of date-only since/until (an IANA name).
+    time_zone: str = "UTC"
     # Operator tokens, "viewer:<token>,operator:<token>"; a secret: never printed.
     api_tokens: str = field(default="", repr=False)
 
@@ -62,6 +69,11 @@ class Settings:
         settings.validate()
         return settings
 
+    def to_env(self) -> dict[str, str]:
+        """The environment that gives these settings back to `from_env` (a child process's)."""
+        return {var: str(getattr(self, name)) for name, (var, _) in _ENV_VARS.items()
+                if getattr(self, name) is not None}
+
     def with_overrides(self, **overrides: Any) -> Settings:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
@@ -72,6 +84,15 @@ class Settings:
             raise SettingsError(f"STOCKSYNC_WEB_PORT must be a TCP port, not {self.web_port}")
         if self.window_ms < 1:
             raise SettingsError("STOCKSYNC_WINDOW_MS must be at least 1")
+        if self.history_listing_limit < 1:
+            raise SettingsError("STOCKSYNC_HISTORY_LISTING_LIMIT must be at least 1")
+        if self.history_retention_ms < 1:
+            raise SettingsError("STOCKSYNC_HISTORY_RETENTION_MS must be at least 1")
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(f"STOCKSYNC_TIME_ZONE={self.time_zone!r} is not a time zone "
+                                "(an IANA name such as Asia/Jakarta)") from None
         if self.log_format not in ("auto", "json", "console"):
             raise SettingsError("STOCKSYNC_LOG_FORMAT must be auto, json or console")
 
@@ -113,5 +134,8 @@ _ENV_VARS: dict[str, tuple[str, Any]] = {
     "window_grace_ms": ("STOCKSYNC_WINDOW_GRACE_MS", int),
     "refresh_interval_s": ("STOCKSYNC_REFRESH_INTERVAL_S", _positive_float),
     "history_retention_ms": ("STOCKSYNC_HISTORY_RETENTION_MS", int),
+    "history_listing_limit": ("STOCKSYNC_HISTORY_LISTING_LIMIT", int),
+    "history_prune_interval_s": ("STOCKSYNC_HISTORY_PRUNE_INTERVAL_S", _positive_float),
+    "time_zone": ("STOCKSYNC_TIME_ZONE", str),
     "api_tokens": ("STOCKSYNC_API_TOKENS", str),
 }

@@ -44,23 +44,7 @@ def eventually(probe: Callable[[], T | None], *, timeout_s: float = 60.0,
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
-    return {
-        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-        "STOCKSYNC_TOPIC_PREFIX": settings.topic_prefix,
-        "STOCKSYNC_APP_ID": settings.app_id,
-        "STOCKSYNC_PARTITIONS": str(settings.partitions),
-        "STOCKSYNC_WEB_PORT": str(settings.web_port),
-        "STOCKSYNC_WEB_HOST": settings.web_host,
-        "STOCKSYNC_HOME": str(settings.home),
-        "STOCKSYNC_DATA_DIR": str(settings.worker_data_dir),
-        "STOCKSYNC_LOG_FORMAT": settings.log_format,
-        "STOCKSYNC_BATCH_WITHIN_S": str(settings.batch_within_s),
-        "STOCKSYNC_WINDOW_MS": str(settings.window_ms),
-        "STOCKSYNC_WINDOW_GRACE_MS": str(settings.window_grace_ms),
-        "STOCKSYNC_REFRESH_INTERVAL_S": str(settings.refresh_interval_s),
-        "STOCKSYNC_HISTORY_RETENTION_MS": str(settings.history_retention_ms),
-        "STOCKSYNC_API_TOKENS": settings.api_tokens,
-    }
+    return {**settings.to_env(), "STOCKSYNC_DATA_DIR": str(settings.worker_data_dir)}
 
 
 class WorkerProcess:
@@ -93,8 +77,18 @@ class WorkerProcess:
 
     def get(self, path: str, timeout_s: float = 10.0) -> tuple[int, Any]:
         """GET a path of this worker's API: (status, parsed JSON)."""
+        return self.call("GET", path, timeout_s=timeout_s)
+
+    def post(self, path: str, body: Any, timeout_s: float = 30.0) -> tuple[int, Any]:
+        """POST a JSON body to a path of this worker's API: (status, parsed JSON)."""
+        return self.call("POST", path, body, timeout_s=timeout_s)
+
+    def call(self, method: str, path: str, body: Any = None,
+             timeout_s: float = 10.0) -> tuple[int, Any]:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        request = urllib.request.Request(self.url + path, headers=headers)
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, headers=headers, data=data,
+                                         method=method)
         try:
             with urllib.request.urlopen(request, timeout=timeout_s) as response:
                 return response.status, json.loads(response.read())

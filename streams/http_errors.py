@@ -1,0 +1,77 @@
+"""JSON errors for the HTTP API: every refusal is `{"error": message, ...}` with its status.
+
+    @app.page("/x")
+    class X(View):
+        @guard.requires(Role.VIEWER)
+        @answers_errors
+        async def get(self, request): ...   # may raise ApiError or QueryError
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from faust.web import Request, Response, View
+
+from stocksync.projections.query_errors import QueryError
+
+
+class ApiError(Exception):
+    """An answer other than 200: its status, a message for people, and extra JSON fields."""
+
+    def __init__(self, status: int, message: str, *, headers: Mapping[str, str] | None = None,
+                 **fields: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = dict(headers or {})
+        self.fields = fields
+
+    def response(self, view: View) -> Response:
+        return view.json({"error": self.message, **self.fields}, status=self.status,
+                         headers=self.headers or None)
+
+
+Handler = Callable[..., Awaitable[Response]]
+
+
+def answers_errors(handler: Handler) -> Handler:
+    """ApiError and QueryError (a bad query parameter: 400 naming it) become JSON answers."""
+
+    @functools.wraps(handler)
+    async def wrapped(view: View, request: Request, *args: Any, **kwargs: Any) -> Response:
+        try:
+            return await handler(view, request, *args, **kwargs)
+        except QueryError as exc:
+            return view.json({"error": exc.message, "parameter": exc.parameter}, status=400)
+        except ApiError as exc:
+            return exc.response(view)
+
+    return wrapped
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    """The request's JSON object body ({} when empty); ApiError 400 for anything else."""
+    raw = await request.read()
+    if not raw:
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "the body must be a JSON object")
+    return body
+
+
+def query_params(request: Request) -> dict[str, str]:
+    """The query string as one value per name; a repeated name is an error, not a silent pick."""
+    params: dict[str, str] = {}
+    for name, value in request.query.items():
+        if name in params:
+            raise QueryError(name, "given twice; give a comma-separated list instead")
+        params[name] = value
+    return params

@@ -1,0 +1,38 @@
+"""Reads of one worker's own partitions of a faust table, partition by partition.
+
+faust 0.15.3 answers `table.get` outside a stream from any local partition, standbys included,
+and iterates only actives but without saying which partition a key came from. The history API
+must answer for exactly the partitions this worker owns (so that the answers of all workers
+cover each partition once), and pruning must write a key back into its own partition. Both need
+the RocksDB store's per-partition databases, which faust keeps in `Store._dbs`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import faust
+
+
+def active_partitions(app: faust.App, table: Any) -> list[int]:
+    """The partitions of `table` this worker owns, once its tables are recovered; else none."""
+    recovery = app.tables.recovery
+    if app.rebalancing or recovery.in_recovery or not recovery.completed.is_set():
+        return []
+    topic = table.changelog_topic.get_topic_name()
+    return sorted(tp.partition for tp in app.assignor.assigned_actives() if tp.topic == topic)
+
+
+def partition_items(table: Any, partition: int) -> Iterator[tuple[bytes, bytes]]:
+    """Every (key, value) of one local partition of `table`; nothing if it is not open here."""
+    store = table.data
+    db = store._dbs.get(partition)
+    if db is None:
+        return iter(())
+    return store._visible_items(db)
+
+
+def partition_get(table: Any, partition: int, key: bytes) -> bytes | None:
+    db = table.data._dbs.get(partition)
+    return None if db is None else db.get(key)
