@@ -8,30 +8,31 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
 
 from stocksync.config_admin import ConfigWriter
 from stocksync.domain.events import (
-    MappingAction,
-    MappingChanged,
     OrderStatus,
     OrderSynced,
     PromotionReserveSet,
-    StockEvent,
     StockReceivedManually,
 )
-from stocksync.domain.sync import ConnectorSettings, Store, SyncRecord, SyncRule, SyncStatus
-from stocksync.projections.sync_history import read_sync_records
-from stocksync.publisher import StockEventPublisher
+from stocksync.domain.sync import SyncRecord, SyncStatus
 from stocksync.settings import Settings
 from stocksync.topic_reader import read_to_end
-from stocksync.topics import CONFIG
 from tests.e2e.marketplace import MarketplaceProcess
+from tests.e2e.pipeline import (
+    Events,
+    listing_shows,
+    publish,
+    records_of,
+    rule,
+    store,
+    wait_for_config,
+)
 from tests.harness import WorkerProcess, eventually
 
 pytestmark = pytest.mark.kafka
 
-T0 = 1_767_225_600_000
 TEN = [f"T{i}" for i in range(1, 11)]
 
 
@@ -41,16 +42,6 @@ def marketplace(topics: Settings) -> Iterator[MarketplaceProcess]:
     process.start()
     yield process
     process.stop()
-
-
-def store(store_id: str, marketplace: MarketplaceProcess, rps: float = 20.0) -> Store:
-    return Store(store_id, f"{store_id} shop", "shopee",
-                 ConnectorSettings("simulated", (("base_url", marketplace.url),),
-                                   requests_per_second=rps))
-
-
-def rule(name: str, warehouse: str, stores: list[str], **fields: object) -> SyncRule:
-    return SyncRule(name, frozenset({warehouse}), frozenset(stores), **fields)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
@@ -73,51 +64,6 @@ def pipeline(workers, topics: Settings, marketplace: MarketplaceProcess) -> Work
     worker = workers.start("push")
     wait_for_config(worker, topics)
     return worker
-
-
-def wait_for_config(worker: WorkerProcess, settings: Settings) -> None:
-    """Until every partition has applied the latest configuration version."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
-    partition = TopicPartition(settings.topic(CONFIG.name), 0)
-    latest = consumer.end_offsets([partition])[partition] - 1
-    consumer.close()
-
-    def applied() -> bool | None:
-        versions = worker.stats()["config_versions"]
-        return True if (len(versions) == settings.partitions
-                        and all(int(v) >= latest for v in versions.values())) else None
-
-    eventually(applied, timeout_s=60, what=f"config version {latest} in every partition")
-
-
-class Events:
-    def __init__(self, sku: str, warehouse: str) -> None:
-        self.sku, self.warehouse, self.n = sku, warehouse, 0
-
-    def __call__(self, event_type: type[StockEvent], **fields: object) -> StockEvent:
-        self.n += 1
-        return event_type(event_id=f"{self.sku}-{self.n}", merchant_sku=self.sku,
-                          warehouse_id=self.warehouse, occurred_at=T0 + self.n, source="test",
-                          **fields)
-
-    def mapped(self, store_id: str, store_sku: str) -> StockEvent:
-        return self(MappingChanged, store_id=store_id, store_sku=store_sku,
-                    action=MappingAction.ADD)
-
-
-def publish(settings: Settings, events: list[StockEvent]) -> None:
-    with StockEventPublisher(settings) as publisher:
-        publisher.publish(events)
-
-
-def records_of(settings: Settings, sku: str) -> list[SyncRecord]:
-    return [r for r in read_sync_records(settings).values() if r.merchant_sku == sku]
-
-
-def listing_shows(marketplace: MarketplaceProcess, store_id: str, store_sku: str,
-                  qty: int) -> None:
-    eventually(lambda: True if marketplace.listings(store_id).get(store_sku) == qty else None,
-               timeout_s=60, what=f"{store_id}/{store_sku} to show {qty}")
 
 
 def test_a_burst_of_100_triggers_pushes_once(pipeline, topics, marketplace) -> None:
