@@ -100,6 +100,30 @@ PUSH_RESULTS = TopicSpec(
     config={"cleanup.policy": "delete", "retention.ms": FOREVER},
 )
 
+SYNC_LOGS = TopicSpec(
+    name="sync-logs",
+    key="record_id, UTF-8; on the partition of its subject: murmur2 of "
+    "kind NUL store_id NUL subject_id (connectors.sync_log_reporter.subject_key)",
+    value="Avro single-object io.stocksync.projections.SyncLogEntry: one product, order, "
+    "customer or refund sync; a later status or attempt overwrites. The log time is the "
+    "message's append time, not the value's log_time",
+    config={
+        "cleanup.policy": "compact,delete",
+        # The broker's clock orders the log pages and dates retention: no reporter's clock can.
+        "message.timestamp.type": "LogAppendTime",
+    },
+    from_settings={"retention.ms": "history_retention_ms"},  # 30 days unless configured
+)
+
+SYNC_LOG_RESYNC = TopicSpec(
+    name="sync-log-resync",
+    key="kind NUL store_id NUL subject_id, UTF-8 (the subject's sync-logs partition)",
+    value="Avro single-object io.stocksync.synclogs.ResyncRequest: an operator's request to "
+    "sync a failed subject again as the given attempt",
+    config={"cleanup.policy": "delete"},
+    from_settings={"retention.ms": "history_retention_ms"},
+)
+
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     STOCK_EVENTS,
     STOCK_EVENTS_DLQ,
@@ -108,4 +132,6 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     SYNC_RECORDS,
     PUSH_COMMANDS,
     PUSH_RESULTS,
+    SYNC_LOGS,
+    SYNC_LOG_RESYNC,
 )
