@@ -91,6 +91,14 @@ def page(items: Iterable[T], where: Filter[T], cursor: str | None, limit: int) -
     return _page_of(found, limit, more=False)
 
 
+def page_of_newest_first(items: Iterable[T], where: Filter[T], limit: int) -> Page[T]:
+    """As `page`, for items that come newest first and after the cursor already (a reverse
+    index scan): reads only as many as the page needs."""
+    _check_limit(limit)
+    found = list(itertools.islice((item for item in items if where.matches(item)), limit + 1))
+    return _page_of(found, limit, more=False)
+
+
 def merge_pages(
     pages: Iterable[Page[T]], limit: int, combine: Callable[[T, T], T] | None = None
 ) -> Page[T]:

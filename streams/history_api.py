@@ -25,13 +25,20 @@ from faust.web import Request, Response, View
 
 from stocksync.domain.events import PushNowRequested
 from stocksync.domain.sync import SyncRecord
-from stocksync.projections.paging import Page, decode_cursor, limit_from_query, merge_pages, page
+from stocksync.projections.paging import (
+    Page,
+    decode_cursor,
+    limit_from_query,
+    merge_pages,
+    newest_first,
+    page,
+    page_of_newest_first,
+)
 from stocksync.projections.queries import (
     RecordFilter,
     filter_from_query,
     filter_to_query,
     merge_record_pages,
-    page_of_records,
 )
 from stocksync.projections.query_errors import QueryError
 from stocksync.projections.retry import (
@@ -54,10 +61,21 @@ from stocksync.schemas.push_codec import (
 )
 from stocksync.settings import Settings
 from stocksync.streams.auth import Guard, Role
-from stocksync.streams.history_projection import HistoryTables, listing_key, now_ms
+from stocksync.streams.history_projection import (
+    TIME_PREFIX,
+    HistoryTables,
+    listing_key,
+    now_ms,
+    time_key,
+    time_key_parts,
+)
 from stocksync.streams.http_errors import ApiError, answers_errors, json_body, query_params
 from stocksync.streams.scatter import Scatter
-from stocksync.streams.table_scan import partition_get, partition_items
+from stocksync.streams.table_scan import (
+    partition_get,
+    partition_items,
+    partition_keys_backwards,
+)
 
 MAX_RETRY_IDS = 10_000
 
@@ -205,17 +223,34 @@ class _LocalQueries:
     def __init__(self, tables: HistoryTables) -> None:
         self._tables = tables
 
-    def _records(self, partitions: list[int]) -> Iterator[SyncRecord]:
-        for partition in partitions:
-            for _, raw in partition_items(self._tables.records, partition):
+    def _newest_first(self, partition: int, where: RecordFilter,
+                      cursor: str | None) -> Iterator[SyncRecord]:
+        """One partition's records newest first, after `cursor` and within `where`'s time range,
+        read from the time index: a page reads only as far back as it needs."""
+        bounds = [time_key(*decode_cursor(cursor))] if cursor else []
+        if where.time_range.until is not None:
+            bounds.append(time_key(where.time_range.until, ""))
+        since = where.time_range.since
+        for key in partition_keys_backwards(self._tables.by_time, partition, TIME_PREFIX,
+                                            min(bounds) if bounds else None):
+            log_time, record_id = time_key_parts(key)
+            if since is not None and log_time < since:
+                return
+            raw = partition_get(self._tables.records, partition, record_id.encode())
+            if raw is not None:
                 yield decode_sync_record(raw)
+
+    def _records(self, where: RecordFilter, partitions: list[int],
+                 cursor: str | None = None) -> Iterator[SyncRecord]:
+        return newest_first(self._newest_first(p, where, cursor) for p in partitions)
 
     def _filter(self, body: dict[str, Any]) -> RecordFilter:
         return filter_from_query(body.get("query") or {}, now_ms(), "UTC")
 
     def records_page(self, body: dict[str, Any], partitions: list[int]) -> dict[str, Any]:
-        found = page_of_records(self._records(partitions), self._filter(body), body.get("cursor"),
-                                int(body["limit"]))
+        where, cursor = self._filter(body), body.get("cursor")
+        found = page_of_newest_first(self._records(where, partitions, cursor), where,
+                                     int(body["limit"]))
         return _page_json(found, record_json)
 
     def record(self, body: dict[str, Any], partitions: list[int]) -> dict[str, Any]:
@@ -240,11 +275,17 @@ class _LocalQueries:
         return {"listings": [raw.hex() for raw in found if raw is not None]}
 
     def retry_selection(self, body: dict[str, Any], partitions: list[int]) -> dict[str, Any]:
-        records = {r.record_id: r for r in self._records(partitions)}
         if "ids" in body:
+            records = {}
+            for record_id in body["ids"]:
+                found = self.record({"record_id": record_id}, partitions)["record"]
+                if found is not None:
+                    records[record_id] = sync_record_from_avro(found)
             selection = select_for_retry(records, ids=body["ids"])
         else:
-            selection = select_for_retry(records, where=self._filter(body))
+            where = self._filter(body)
+            records = {r.record_id: r for r in self._records(where, partitions)}
+            selection = select_for_retry(records, where=where)
         return {"targets": [{"store_id": t.store_id, "store_sku": t.store_sku,
                              "merchant_sku": t.merchant_sku, "record_ids": list(t.record_ids)}
                             for t in selection.targets],

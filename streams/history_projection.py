@@ -10,6 +10,7 @@ a timer drops them from the views of this worker's partitions.
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +37,7 @@ from stocksync.schemas.push_codec import decode_sync_record, encode_sync_record
 from stocksync.settings import Settings
 from stocksync.streams.event_context import event_context
 from stocksync.streams.fold_io import RAW, PartitionEvent
-from stocksync.streams.table_scan import active_partitions, partition_items
+from stocksync.streams.table_scan import active_partitions, partition_items, partition_keys_from
 from stocksync.topics import SYNC_RECORDS
 
 log = get_logger(__name__)
@@ -47,11 +48,24 @@ class HistoryTables:
     records: Any  # record id -> SyncRecord (merged)
     summaries: Any  # merchant SKU -> SkuSummary
     listings: Any  # listing_key(store id, store SKU) -> ListingHistory
+    by_time: Any  # time_key(log time, record id) -> b"": the records in paging order
     source_topic: str  # sync-records: the tables' writes go to its partitions
 
 
 def listing_key(store_id: str, store_sku: str) -> bytes:
     return f"{store_id}\x00{store_sku}".encode()
+
+
+TIME_PREFIX = b"t"
+
+
+def time_key(log_time: int, record_id: str) -> bytes:
+    """Sorts as (log_time, record_id) does: big-endian time, then the id."""
+    return TIME_PREFIX + log_time.to_bytes(8, "big") + record_id.encode()
+
+
+def time_key_parts(key: bytes) -> tuple[int, str]:
+    return int.from_bytes(key[1:9], "big"), key[9:].decode()
 
 
 def now_ms() -> int:
@@ -65,7 +79,8 @@ def register_history_projection(app: faust.App, settings: Settings) -> HistoryTa
         return app.Table(name, partitions=settings.partitions, key_type=bytes, value_type=bytes)
 
     tables = HistoryTables(records=table("history-records"), summaries=table("sync-recording"),
-                           listings=table("push-records"), source_topic=source.get_topic_name())
+                           listings=table("push-records"), by_time=table("history-by-time"),
+                           source_topic=source.get_topic_name())
     limit = settings.history_listing_limit
 
     @app.agent(source, name="project-history")
@@ -99,6 +114,8 @@ def apply_record(tables: HistoryTables, record: Any, limit: int) -> None:
     raw = tables.records.get(key)
     tables.records[key] = encode_sync_record(
         merge(decode_sync_record(raw) if raw else None, record))
+    if raw is None:  # a record's log time never changes: one index entry per record
+        tables.by_time[time_key(record.log_time, record.record_id)] = b""
     key = record.merchant_sku.encode()
     raw = tables.summaries.get(key)
     tables.summaries[key] = encode_sku_summary(
@@ -111,8 +128,9 @@ def apply_record(tables: HistoryTables, record: Any, limit: int) -> None:
 
 def prune_partition(tables: HistoryTables, partition: int, cutoff: int) -> int:
     """Drops what was logged before `cutoff` from one partition's views; how many records."""
-    old_records = [key for key, raw in partition_items(tables.records, partition)
-                   if decode_sync_record(raw).log_time < cutoff]
+    old_records = list(itertools.takewhile(
+        lambda key: key < time_key(cutoff, ""),
+        partition_keys_from(tables.by_time, partition, TIME_PREFIX)))
     summaries = [key for key, view in _views(tables.summaries, partition, decode_sku_summary)
                  if prune_summary(view, cutoff) is None]
     listings = [(key, prune_listing(view, cutoff))
@@ -120,7 +138,8 @@ def prune_partition(tables: HistoryTables, partition: int, cutoff: int) -> int:
                 if view.records[0].log_time < cutoff]
     with event_context(PartitionEvent(tables.source_topic, partition)):  # type: ignore[arg-type]
         for key in old_records:
-            del tables.records[key]
+            del tables.records[time_key_parts(key)[1].encode()]
+            del tables.by_time[key]
         for key in summaries:
             del tables.summaries[key]
         for key, listing in listings:

@@ -36,3 +36,30 @@ def partition_items(table: Any, partition: int) -> Iterator[tuple[bytes, bytes]]
 def partition_get(table: Any, partition: int, key: bytes) -> bytes | None:
     db = table.data._dbs.get(partition)
     return None if db is None else db.get(key)
+
+
+def partition_keys_backwards(table: Any, partition: int, prefix: bytes,
+                             before: bytes | None = None) -> Iterator[bytes]:
+    """The keys of one local partition that start with `prefix`, greatest first, each less
+    than `before` (None: from the greatest). RocksDB keeps keys sorted, so an index whose keys
+    sort by time reads newest first without reading the rest."""
+    db = table.data._dbs.get(partition)
+    if db is None:
+        return
+    start = before if before is not None else prefix + b"\xff" * 16
+    for key in db.keys(backwards=True, from_key=start):
+        if not key.startswith(prefix):
+            return
+        if before is None or key < before:
+            yield key
+
+
+def partition_keys_from(table: Any, partition: int, prefix: bytes) -> Iterator[bytes]:
+    """The keys of one local partition that start with `prefix`, least first."""
+    db = table.data._dbs.get(partition)
+    if db is None:
+        return
+    for key in db.keys(from_key=prefix):
+        if not key.startswith(prefix):
+            return
+        yield key

@@ -17,13 +17,16 @@ from stocksync.projections.paging import (
     encode_cursor,
     limit_from_query,
     merge_pages,
+    decode_cursor as cursor_key,
     newest_first,
     page,
+    page_of_newest_first,
+    sort_key,
 )
-from stocksync.projections.queries import RecordFilter, merge_record_pages
+from stocksync.projections.queries import RecordFilter, filter_from_query, merge_record_pages
 from stocksync.projections.query_errors import QueryError
 
-from .histories import BASE, histories, record
+from .histories import BASE, as_query, conditions, histories, record
 
 modest = settings(max_examples=80, deadline=None)
 ANY = RecordFilter()
@@ -180,3 +183,22 @@ def test_a_record_two_workers_serve_appears_once_merged() -> None:
     failed = dataclasses.replace(pending, status=SyncStatus.FAILED)
     merged = merge_record_pages([Page((pending,)), Page((failed, record(0, 5)))], 10)
     assert Page((failed, record(0, 5))) == merged
+
+
+@modest
+@given(history=histories(max_size=30), where=conditions(), limit=st.integers(1, 8))
+def test_a_page_of_items_already_newest_first_equals_the_sorting_page(
+    history: list[SyncRecord], where: dict, limit: int,
+) -> None:
+    """Reading a reverse index after the cursor serves the same pages as sorting everything."""
+    params = as_query({**where, "since": None, "until": None})
+    record_filter = filter_from_query(params, BASE, "UTC")
+    cursor = None
+    for _ in range(len(history) + 1):
+        expected = page(history, record_filter, cursor, limit)
+        after = cursor_key(cursor) if cursor else None
+        scanned = (r for r in newest(history) if after is None or sort_key(r) < after)
+        assert expected == page_of_newest_first(scanned, record_filter, limit)
+        cursor = expected.next_cursor
+        if cursor is None:
+            break
