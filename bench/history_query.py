@@ -12,24 +12,21 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import tempfile
 import time
 import urllib.parse
-import uuid
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 
 from kafka import KafkaProducer
 
 from stocksync.domain.events import Reason
 from stocksync.domain.sync import Cause, FailureCode, SyncRecord, SyncStatus
 from stocksync.schemas.push_codec import encode_sync_record
+from bench.namespace import bench_settings
 from stocksync.settings import Settings
 from stocksync.streams.fold_io import partition_of
-from stocksync.topic_admin import create_topics
 from stocksync.topics import SYNC_RECORDS
-from stocksync.worker_process import WorkerProcess, eventually, free_port
+from stocksync.worker_process import WorkerProcess, eventually
 
 SKUS, STORES, FAILED_SHARE = 2000, 5, 0.02
 
@@ -81,12 +78,8 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
-    tag = uuid.uuid4().hex[:8]
-    home = Path(tempfile.mkdtemp(prefix="stocksync-bench-"))
-    settings = Settings.from_env().with_overrides(
-        topic_prefix=f"bench-{tag}.", app_id=f"stocksync-bench-{tag}", home=home,
-        web_port=free_port(), log_format="json")
-    create_topics(settings)
+    settings = bench_settings()
+    home = settings.home
     records = generated(args.records, int(time.time() * 1000), random.Random(1))
     # Half of the records get a second message (PENDING first, the outcome later), as pushes do.
     messages = [replace(r, status=SyncStatus.PENDING, failure_code=None, failure_message=None)

@@ -11,33 +11,26 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
-import uuid
-from pathlib import Path
 
 from stocksync.config_admin import ConfigWriter
 from stocksync.domain.events import MappingAction, MappingChanged, StockReceivedManually
 from stocksync.domain.sync import ConnectorSettings, Store, SyncRule
 from stocksync.publisher import StockEventPublisher
 from stocksync.schemas.push_codec import decode_sync_record
+from bench.namespace import bench_settings
 from stocksync.settings import Settings
-from stocksync.topic_admin import create_topics
 from stocksync.topic_reader import read_to_end
 from stocksync.topics import PUSH_COMMANDS
-from stocksync.worker_process import MarketplaceProcess, WorkerProcess, eventually, free_port
+from stocksync.worker_process import MarketplaceProcess, WorkerProcess, eventually
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--triggers", type=int, default=30)
     args = parser.parse_args()
-    tag = uuid.uuid4().hex[:8]
-    home = Path(tempfile.mkdtemp(prefix="stocksync-bench-"))
-    settings = Settings.from_env().with_overrides(
-        topic_prefix=f"bench-{tag}.", app_id=f"stocksync-bench-{tag}", home=home,
-        web_port=free_port(), log_format="json")
-    create_topics(settings)
+    settings = bench_settings()
+    home = settings.home
     marketplace = MarketplaceProcess(home / "marketplace.log", rate_limit=1000.0)
     marketplace.start()
     worker = WorkerProcess("bench", settings, log_path=home / "worker.log")

@@ -3,6 +3,9 @@ one SKU, publishing, and waiting for what the worker and the marketplace show.""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from kafka import KafkaConsumer, TopicPartition
 
 from stocksync.domain.events import MappingAction, MappingChanged, StockEvent
@@ -72,3 +75,14 @@ def listing_shows(marketplace: MarketplaceProcess, store_id: str, store_sku: str
                timeout_s=60, what=f"{store_id}/{store_sku} to show {qty}")
 
 
+
+
+@contextmanager
+def running_marketplace(settings: Settings, rate_limit: float) -> Iterator[MarketplaceProcess]:
+    """The simulated marketplace, its log in the namespace's folder."""
+    process = MarketplaceProcess(settings.home / "marketplace.log", rate_limit=rate_limit)
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()

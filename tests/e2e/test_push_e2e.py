@@ -24,6 +24,7 @@ from tests.e2e.pipeline import (
     Events,
     listing_shows,
     publish,
+    running_marketplace,
     records_of,
     rule,
     store,
@@ -38,10 +39,8 @@ TEN = [f"T{i}" for i in range(1, 11)]
 
 @pytest.fixture(scope="module")
 def marketplace(topics: Settings) -> Iterator[MarketplaceProcess]:
-    process = MarketplaceProcess(topics.home / "marketplace.log", rate_limit=5.0)
-    process.start()
-    yield process
-    process.stop()
+    with running_marketplace(topics, rate_limit=5.0) as process:
+        yield process
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,15 @@ from stocksync.domain.events import OrderStatus, OrderSynced, StockReceivedManua
 from stocksync.settings import Settings
 from tests.e2e.history_client import every_page
 from tests.e2e.marketplace import MarketplaceProcess
-from tests.e2e.pipeline import Events, listing_shows, publish, rule, store, wait_for_config
+from tests.e2e.pipeline import (
+    Events,
+    listing_shows,
+    publish,
+    rule,
+    running_marketplace,
+    store,
+    wait_for_config,
+)
 from tests.harness import WorkerProcess, eventually
 
 pytestmark = pytest.mark.kafka
@@ -22,10 +30,8 @@ pytestmark = pytest.mark.kafka
 
 @pytest.fixture(scope="module")
 def marketplace(topics: Settings) -> Iterator[MarketplaceProcess]:
-    process = MarketplaceProcess(topics.home / "marketplace.log", rate_limit=20.0)
-    process.start()
-    yield process
-    process.stop()
+    with running_marketplace(topics, rate_limit=20.0) as process:
+        yield process
 
 
 @pytest.fixture(scope="module")

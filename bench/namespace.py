@@ -1,0 +1,23 @@
+"""A fresh namespace for one benchmark run: its own topic prefix, application id and folder, on
+the broker of the environment (the local broker by default)."""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from pathlib import Path
+
+from stocksync.settings import Settings
+from stocksync.topic_admin import create_topics
+from stocksync.worker_process import free_port
+
+
+def bench_settings() -> Settings:
+    """Settings of a new namespace whose topics exist."""
+    tag = uuid.uuid4().hex[:8]
+    settings = Settings.from_env().with_overrides(
+        topic_prefix=f"bench-{tag}.", app_id=f"stocksync-bench-{tag}",
+        home=Path(tempfile.mkdtemp(prefix="stocksync-bench-")), web_port=free_port(),
+        log_format="json")
+    create_topics(settings)
+    return settings
