@@ -23,6 +23,7 @@ from stocksync.streams.refresh_api import register_refresh_api
 from stocksync.streams.scatter import Scatter
 from stocksync.streams.stock_api import register_stock_api
 from stocksync.streams.stock_fold import FoldTopics, StockFold
+from stocksync.streams.sync_log_api import register_sync_log_api
 from stocksync.topics import (
     PUSH_COMMANDS,
     STOCK_EVENTS,
@@ -125,6 +126,7 @@ def create_app(settings: Settings, secrets: Mapping[str, str] | None = None) -> 
     history = register_history_projection(app, settings)
     scatter = Scatter(app, settings.partitions, guard)
     register_history_api(app, settings, history, stock_events, scatter, guard)
+    register_sync_log_api(app, settings, scatter, guard)
     register_push_agent(app, settings, secrets or {})
     return StockApp(app=app, fold=fold, stock_table=stock_table)
 
