@@ -376,3 +376,28 @@ def test_a_bulk_resync_queues_exactly_the_failed_subjects_of_one_reason(
     wait_for_entries(worker, answered_log)
     status, dup = answered(worker, "/sync-logs/dup-2")
     assert (200, "SYNCED", 3) == (status, dup["status"], dup["attempt"])
+
+
+def test_reading_needs_a_viewer_and_reporting_or_resyncing_an_operator(settings) -> None:
+    """With tokens configured: no token 401, a viewer reads but may not report or re-sync
+    (403), an operator passes the guard (here to a 400: nothing is written)."""
+    viewer, operator = "viewer-sl-3c1d", "operator-sl-8e4b"
+    guarded = settings.with_overrides(app_id=f"{settings.app_id}-guarded",
+                                      api_tokens=f"viewer:{viewer},operator:{operator}")
+    factory = WorkerFactory(guarded)
+    try:
+        worker = factory.start("guarded", wait=False)
+        worker.token = viewer
+        worker.wait_until_serving()
+        assert 200 == eventually(lambda: answered(worker, "/sync-logs"), timeout_s=60,
+                                 what="the log through a viewer")[0]
+        assert 403 == worker.post("/sync-logs", {"entries": []})[0]
+        assert 403 == worker.post("/sync-logs/resync", {"record_ids": ["dup-1"]})[0]
+        worker.token = operator
+        assert 400 == worker.post("/sync-logs", {"entries": []})[0]
+        assert 400 == worker.post("/sync-logs/resync", {"record_ids": []})[0]
+        worker.token = None
+        assert 401 == worker.get("/sync-logs")[0]
+        assert 401 == worker.get("/sync-logs/dup-1")[0]
+    finally:
+        factory.stop_all()
