@@ -401,3 +401,37 @@ def test_reading_needs_a_viewer_and_reporting_or_resyncing_an_operator(settings)
         assert 401 == worker.get("/sync-logs/dup-1")[0]
     finally:
         factory.stop_all()
+
+
+def test_entries_leave_the_log_when_older_than_the_retention(settings, reported) -> None:
+    """A worker with a 15 s retention (a new application on the same topic) never serves an
+    entry logged longer ago than that, and drops a fresh one once it is."""
+    retention_ms = 15_000
+    short = settings.with_overrides(app_id=f"{settings.app_id}-retention",
+                                    history_retention_ms=retention_ms,
+                                    history_prune_interval_s=0.5)
+    factory = WorkerFactory(short)
+    try:
+        worker = factory.start("retention")
+        fresh = dataclasses.replace(reported["log-001"], record_id="fresh-1")
+        with SyncLogReporter(settings) as reporter:
+            reporter.report([fresh])
+
+        stale: list[dict[str, Any]] = []  # outside `eventually`, which retries on asserts
+
+        def served() -> list[dict[str, Any]] | None:
+            found = every_page(worker, "/sync-logs", {}, "entries", limit=1000)
+            # an entry may outlive its cutoff by one pruning interval, and a little more
+            oldest = int(time.time() * 1000) - retention_ms - 2_000
+            stale.extend(e for e in found or [] if e["log_time"] < oldest)
+            return found
+
+        eventually(lambda: True if any(e["record_id"] == "fresh-1" for e in served() or [])
+                   else None, timeout_s=60, what="the fresh entry")
+        assert 200 == answered(worker, "/sync-logs/fresh-1")[0]
+        eventually(lambda: True if served() == [] else None, timeout_s=45,
+                   what="every entry to leave the log")
+        assert 404 == answered(worker, "/sync-logs/fresh-1")[0]
+        assert [] == stale
+    finally:
+        factory.stop_all()
