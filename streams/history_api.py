@@ -40,7 +40,6 @@ from stocksync.projections.queries import (
     filter_to_query,
     merge_record_pages,
 )
-from stocksync.projections.query_errors import QueryError
 from stocksync.projections.retry import (
     NotRetryable,
     Refusal,
@@ -69,7 +68,13 @@ from stocksync.streams.history_projection import (
     time_key,
     time_key_parts,
 )
-from stocksync.streams.http_errors import ApiError, answers_errors, json_body, query_params
+from stocksync.streams.http_errors import (
+    ApiError,
+    answers_errors,
+    bulk_request,
+    json_body,
+    query_params,
+)
 from stocksync.streams.scatter import Scatter
 from stocksync.streams.table_scan import (
     partition_get,
@@ -295,27 +300,11 @@ class _LocalQueries:
 
 def _retry_request(body: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """The local query of a retry body: `{"record_ids": [...]}` or `{"filter": {...}}`."""
-    unknown = sorted(set(body) - {"record_ids", "filter"})
-    if unknown:
-        raise ApiError(400, f"unknown fields: {', '.join(unknown)}; give record_ids or filter")
-    if ("record_ids" in body) == ("filter" in body):
-        raise ApiError(400, "give exactly one of record_ids (a list) or filter (an object of "
-                            "GET /sync-records parameters)")
-    if "record_ids" in body:
-        ids = body["record_ids"]
-        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
-            raise ApiError(400, "record_ids must be a non-empty list of record ids")
-        if len(ids) > MAX_RETRY_IDS:
-            raise ApiError(400, f"at most {MAX_RETRY_IDS} record_ids per request")
-        return {"ids": sorted(set(ids))}
-    params = body["filter"]
-    if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):
-        raise ApiError(400, "filter must be an object of string parameters, as in "
-                            "GET /sync-records")
-    for name in ("cursor", "limit"):
-        if name in params:
-            raise QueryError(name, "a retry takes every match; paging does not apply")
-    where = filter_from_query(params, now_ms(), settings.time_zone)
+    ids, params = bulk_request(body, query_path="/sync-records", max_ids=MAX_RETRY_IDS,
+                               action="retry")
+    if ids is not None:
+        return {"ids": ids}
+    where = filter_from_query(params or {}, now_ms(), settings.time_zone)
     select_for_retry({}, where=where)  # refuses a filter that cannot select a FAILED record
     return {"query": filter_to_query(where)}
 

@@ -75,3 +75,30 @@ def query_params(request: Request) -> dict[str, str]:
             raise QueryError(name, "given twice; give a comma-separated list instead")
         params[name] = value
     return params
+
+
+def bulk_request(body: dict[str, Any], *, query_path: str, max_ids: int,
+                 action: str) -> tuple[list[str] | None, dict[str, str] | None]:
+    """The record ids, or the filter parameters, of a bulk action's body (`{"record_ids": [...]}`
+    or `{"filter": {...}}`, exactly one); ApiError/QueryError for anything else."""
+    unknown = sorted(set(body) - {"record_ids", "filter"})
+    if unknown:
+        raise ApiError(400, f"unknown fields: {', '.join(unknown)}; give record_ids or filter")
+    if ("record_ids" in body) == ("filter" in body):
+        raise ApiError(400, "give exactly one of record_ids (a list) or filter (an object of "
+                            f"GET {query_path} parameters)")
+    if "record_ids" in body:
+        ids = body["record_ids"]
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
+            raise ApiError(400, "record_ids must be a non-empty list of record ids")
+        if len(ids) > max_ids:
+            raise ApiError(400, f"at most {max_ids} record_ids per request")
+        return sorted(set(ids)), None
+    params = body["filter"]
+    if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):
+        raise ApiError(400, f"filter must be an object of string parameters, as in "
+                            f"GET {query_path}")
+    for name in ("cursor", "limit"):
+        if name in params:
+            raise QueryError(name, f"a {action} takes every match; paging does not apply")
+    return None, params

@@ -30,7 +30,6 @@ from stocksync.connectors.sync_log_reporter import (
     subject_partition,
 )
 from stocksync.projections.paging import Page, decode_cursor, limit_from_query, merge_pages, page
-from stocksync.projections.query_errors import QueryError
 from stocksync.projections.retry import NotRetryable, Refusal, Selection
 from stocksync.projections.sync_logs import (
     LogFilter,
@@ -49,7 +48,13 @@ from stocksync.settings import Settings
 from stocksync.streams.auth import Guard, Role
 from stocksync.streams.fold_io import RAW
 from stocksync.streams.history_projection import now_ms
-from stocksync.streams.http_errors import ApiError, answers_errors, json_body, query_params
+from stocksync.streams.http_errors import (
+    ApiError,
+    answers_errors,
+    bulk_request,
+    json_body,
+    query_params,
+)
 from stocksync.streams.scatter import Scatter
 from stocksync.streams.sync_log_projection import SyncLogTables, register_sync_log_projection
 from stocksync.streams.table_scan import partition_get, partition_items
@@ -121,27 +126,11 @@ def entries_from_body(body: dict[str, Any]) -> list[SyncLogEntry]:
 
 def resync_ask(body: dict[str, Any], now: int, tz: str) -> dict[str, Any]:
     """The local query of a re-sync body: `{"record_ids": [...]}` or `{"filter": {...}}`."""
-    unknown = sorted(set(body) - {"record_ids", "filter"})
-    if unknown:
-        raise ApiError(400, f"unknown fields: {', '.join(unknown)}; give record_ids or filter")
-    if ("record_ids" in body) == ("filter" in body):
-        raise ApiError(400, "give exactly one of record_ids (a list) or filter (an object of "
-                            "GET /sync-logs parameters)")
-    if "record_ids" in body:
-        ids = body["record_ids"]
-        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
-            raise ApiError(400, "record_ids must be a non-empty list of record ids")
-        if len(ids) > MAX_RESYNC_IDS:
-            raise ApiError(400, f"at most {MAX_RESYNC_IDS} record_ids per request")
-        return {"ids": sorted(set(ids))}
-    params = body["filter"]
-    if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):
-        raise ApiError(400, "filter must be an object of string parameters, as in "
-                            "GET /sync-logs")
-    for name in ("cursor", "limit"):
-        if name in params:
-            raise QueryError(name, "a re-sync takes every match; paging does not apply")
-    where = log_filter_from_query(params, now, tz)
+    ids, params = bulk_request(body, query_path="/sync-logs", max_ids=MAX_RESYNC_IDS,
+                               action="re-sync")
+    if ids is not None:
+        return {"ids": ids}
+    where = log_filter_from_query(params or {}, now, tz)
     resync_selection({}, where=where)  # refuses a filter that cannot select a FAILED entry
     return {"query": log_filter_to_query(where)}
 
