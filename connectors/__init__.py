@@ -1,7 +1,8 @@
 """Marketplace connectors: push listing quantities and report the outcome.
 
-No Kafka here: the connector worker hands `PushCommand`s to a `Pusher` and publishes the
-`PushResult`s it returns.
+The pushing side has no Kafka: the connector worker hands `PushCommand`s to a `Pusher` and
+publishes the `PushResult`s it returns. The one adapter to Kafka here is `sync_log_reporter`,
+with which connectors report their other syncs (products, orders, customers, refunds).
 """
 
 from stocksync.connectors.base import Connector, OutcomeKind, PushOutcome, PushRequest
