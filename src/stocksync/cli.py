@@ -228,9 +228,14 @@ def demo(ctx: click.Context) -> None:
 
 def _register_groups() -> None:
     from stocksync.cli_config import rules, stores
+    from stocksync.cli_records import records, retry
+    from stocksync.cli_sync_logs import sync_logs
 
     main.add_command(stores)
     main.add_command(rules)
+    main.add_command(records)
+    main.add_command(retry)
+    main.add_command(sync_logs)
 
 
 _register_groups()
