@@ -18,6 +18,7 @@ from stocksync.streams.config_relay import register_config_relay
 from stocksync.streams.fold_io import RAW
 from stocksync.streams.history_api import register_history_api
 from stocksync.streams.history_projection import register_history_projection
+from stocksync.streams.openapi import register_openapi
 from stocksync.streams.push_agent import register_push_agent
 from stocksync.streams.refresh_api import register_refresh_api
 from stocksync.streams.scatter import Scatter
@@ -128,6 +129,7 @@ def create_app(settings: Settings, secrets: Mapping[str, str] | None = None) -> 
     register_history_api(app, settings, history, stock_events, scatter, guard)
     register_sync_log_api(app, settings, scatter, guard)
     register_push_agent(app, settings, secrets or {})
+    register_openapi(app)
     return StockApp(app=app, fold=fold, stock_table=stock_table)
 
 
