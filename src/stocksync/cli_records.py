@@ -20,6 +20,7 @@ from stocksync.cli_http import (
     worker_client,
     worker_options,
 )
+from stocksync.projections.time_ranges import RANGES
 from stocksync.render import (
     render_listing,
     render_record,
@@ -36,7 +37,6 @@ OPTIONS = {
     "failure_reason": "--failure-reason", "since": "--since", "until": "--until",
     "range": "--range", "limit": "--limit", "cursor": "--cursor",
 }
-RANGES = ("today", "week", "month")
 
 
 def record_filters(fun: Any) -> Any:
@@ -157,7 +157,8 @@ def records_listing(ctx: click.Context, store_id: str, store_sku: str, url: str 
 
 
 @click.command()
-@click.option("--id", "record_ids", multiple=True, help="A FAILED record's id (repeat for several).")
+@click.option("--id", "record_ids", multiple=True,
+              help="A FAILED record's id (repeat for several).")
 @record_filters
 @worker_options
 @click.pass_context

@@ -21,6 +21,7 @@ from stocksync.cli_http import (
     worker_client,
     worker_options,
 )
+from stocksync.projections.time_ranges import RANGES
 from stocksync.render import render_resync, render_sync_log, render_sync_logs
 
 OPTIONS = {
@@ -29,7 +30,6 @@ OPTIONS = {
     "since": "--since", "until": "--until", "range": "--range", "limit": "--limit",
     "cursor": "--cursor",
 }
-RANGES = ("today", "week", "month")
 
 
 def log_filters(fun: Any) -> Any:

@@ -163,12 +163,12 @@ def render_sync_log(entry: dict[str, Any], tz: str) -> str:
 
 def render_resync(answer: dict[str, Any]) -> str:
     """What `POST /sync-logs/resync` queued (one row per subject) and what it refused."""
-    queued = [(q["kind"], q["store_id"], q["subject_id"], q["attempt"], ",".join(q["record_ids"]))
-              for q in answer["queued"]]
+    queued = [(q["kind"], q["store_id"], q["subject_id"], q["attempt"], ",".join(q["record_ids"]),
+               q["request_id"]) for q in answer["queued"]]
     parts = [f"queued {_count(len(queued), 're-sync')}"]
     if queued:
-        parts.append(render_table(("kind", "store", "subject", "attempt", "failed entries"),
-                                  queued, "lllrl"))
+        parts.append(render_table(("kind", "store", "subject", "attempt", "failed entries",
+                                   "request"), queued, "lllrll"))
     return "\n\n".join(parts + _refusals(answer["not_retryable"]))
 
 

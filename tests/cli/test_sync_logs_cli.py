@@ -67,8 +67,8 @@ def test_show_prints_the_entry_and_its_details(worker: FakeWorker) -> None:
 
 
 def test_resync_posts_ids_or_a_filter_and_prints_the_answer(worker: FakeWorker) -> None:
-    answer = {"queued": [{"kind": "ORDER", "store_id": "S1", "subject_id": "SO-1", "attempt": 2,
-                          "record_ids": ["l1", "l2"]}],
+    answer = {"queued": [{"request_id": "resync-b1-0", "kind": "ORDER", "store_id": "S1",
+                          "subject_id": "SO-1", "attempt": 2, "record_ids": ["l1", "l2"]}],
               "not_retryable": [{"record_id": "l9", "refusal": "UNKNOWN", "status": None,
                                  "message": "no such record"}]}
     worker.answer("POST", "/sync-logs/resync", answer)
@@ -83,8 +83,8 @@ def test_resync_posts_ids_or_a_filter_and_prints_the_answer(worker: FakeWorker) 
         {"filter": {"kind": "ORDER", "failure_reason": "TIMEOUT"}}]
     assert "queued 1 re-sync" in by_ids.stdout
     assert tables(by_ids.stdout) == [
-        [("kind", "store", "subject", "attempt", "failed entries"),
-         ("ORDER", "S1", "SO-1", "2", "l1,l2")],
+        [("kind", "store", "subject", "attempt", "failed entries", "request"),
+         ("ORDER", "S1", "SO-1", "2", "l1,l2", "resync-b1-0")],
         [("record", "refusal", "status", "message"), ("l9", "UNKNOWN", "-", "no such record")]]
     assert json.loads(by_filter.stdout) == answer
 
