@@ -18,6 +18,7 @@ from stocksync.streams.config_relay import register_config_relay
 from stocksync.streams.fold_io import RAW
 from stocksync.streams.history_api import register_history_api
 from stocksync.streams.history_projection import register_history_projection
+from stocksync.streams.http_errors import json_errors
 from stocksync.streams.openapi import register_openapi
 from stocksync.streams.push_agent import register_push_agent
 from stocksync.streams.refresh_api import register_refresh_api
@@ -74,6 +75,7 @@ def create_app(settings: Settings, secrets: Mapping[str, str] | None = None) -> 
         stream_buffer_maxsize=max(4096, settings.batch_size * 2),
         table_standby_replicas=1,
         web_in_thread=False,
+        web_application_options={"middlewares": [json_errors]},
         logging_config=None,
     )
 

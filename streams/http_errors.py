@@ -14,6 +14,7 @@ import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from aiohttp import web
 from faust.web import Request, Response, View
 
 from stocksync.projections.query_errors import QueryError
@@ -102,3 +103,17 @@ def bulk_request(body: dict[str, Any], *, query_path: str, max_ids: int,
         if name in params:
             raise QueryError(name, f"a {action} takes every match; paging does not apply")
     return None, params
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    """aiohttp's own refusals (no such route, a method the route lacks) as JSON errors too."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        headers = {name: exc.headers[name] for name in ("Allow", "Retry-After")
+                   if name in exc.headers}
+        return web.json_response({"error": exc.reason, "path": request.path},
+                                 status=exc.status, headers=headers)

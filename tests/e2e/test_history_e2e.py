@@ -159,6 +159,10 @@ def test_bad_queries_are_json_errors_naming_the_parameter(two_workers) -> None:
         status, body = two_workers.get(f"/sync-records?{query}")
         assert (400, parameter) == (status, body["parameter"]), query
         assert body["error"]
+    # aiohttp's own refusals are JSON too
+    assert (404, "Not Found") == (lambda s, b: (s, b["error"]))(*two_workers.get("/no-such-page"))
+    status, body = two_workers.call("DELETE", "/sync-records")
+    assert (405, "Method Not Allowed") == (status, body["error"])
 
 
 def test_the_101st_record_pushes_the_oldest_out_of_the_push_record_page(two_workers,
