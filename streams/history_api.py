@@ -65,6 +65,7 @@ from stocksync.streams.history_projection import (
     HistoryTables,
     listing_key,
     now_ms,
+    sku_prefix,
     time_key,
     time_key_parts,
 )
@@ -232,13 +233,15 @@ class _LocalQueries:
                       cursor: str | None) -> Iterator[SyncRecord]:
         """One partition's records newest first, after `cursor` and within `where`'s time range,
         read from the time index: a page reads only as far back as it needs."""
-        bounds = [time_key(*decode_cursor(cursor))] if cursor else []
+        # One SKU's records have an index of their own: a rare SKU is not a long scan.
+        prefix = TIME_PREFIX if where.merchant_sku is None else sku_prefix(where.merchant_sku)
+        bounds = [time_key(*decode_cursor(cursor), prefix)] if cursor else []
         if where.time_range.until is not None:
-            bounds.append(time_key(where.time_range.until, ""))
+            bounds.append(time_key(where.time_range.until, "", prefix))
         since = where.time_range.since
-        for key in partition_keys_backwards(self._tables.by_time, partition, TIME_PREFIX,
+        for key in partition_keys_backwards(self._tables.by_time, partition, prefix,
                                             min(bounds) if bounds else None):
-            log_time, record_id = time_key_parts(key)
+            log_time, record_id = time_key_parts(key, prefix)
             if since is not None and log_time < since:
                 return
             raw = partition_get(self._tables.records, partition, record_id.encode())

@@ -37,7 +37,12 @@ from stocksync.schemas.push_codec import decode_sync_record, encode_sync_record
 from stocksync.settings import Settings
 from stocksync.streams.event_context import event_context
 from stocksync.streams.fold_io import RAW, PartitionEvent
-from stocksync.streams.table_scan import active_partitions, partition_items, partition_keys_from
+from stocksync.streams.table_scan import (
+    active_partitions,
+    partition_get,
+    partition_items,
+    partition_keys_from,
+)
 from stocksync.topics import SYNC_RECORDS
 
 log = get_logger(__name__)
@@ -48,7 +53,7 @@ class HistoryTables:
     records: Any  # record id -> SyncRecord (merged)
     summaries: Any  # merchant SKU -> SkuSummary
     listings: Any  # listing_key(store id, store SKU) -> ListingHistory
-    by_time: Any  # time_key(log time, record id) -> b"": the records in paging order
+    by_time: Any  # time_key(prefix, log time, record id) -> b"": records in paging order
     source_topic: str  # sync-records: the tables' writes go to its partitions
 
 
@@ -56,16 +61,23 @@ def listing_key(store_id: str, store_sku: str) -> bytes:
     return f"{store_id}\x00{store_sku}".encode()
 
 
-TIME_PREFIX = b"t"
+TIME_PREFIX = b"t"  # every record of the partition
 
 
-def time_key(log_time: int, record_id: str) -> bytes:
-    """Sorts as (log_time, record_id) does: big-endian time, then the id."""
-    return TIME_PREFIX + log_time.to_bytes(8, "big") + record_id.encode()
+def sku_prefix(merchant_sku: str) -> bytes:
+    """The index of one merchant SKU's records (length-prefixed: no SKU is another's prefix)."""
+    sku = merchant_sku.encode()
+    return b"s" + len(sku).to_bytes(2, "big") + sku
 
 
-def time_key_parts(key: bytes) -> tuple[int, str]:
-    return int.from_bytes(key[1:9], "big"), key[9:].decode()
+def time_key(log_time: int, record_id: str, prefix: bytes = TIME_PREFIX) -> bytes:
+    """Sorts as (log_time, record_id) does within `prefix`: big-endian time, then the id."""
+    return prefix + log_time.to_bytes(8, "big") + record_id.encode()
+
+
+def time_key_parts(key: bytes, prefix: bytes = TIME_PREFIX) -> tuple[int, str]:
+    start = len(prefix)
+    return int.from_bytes(key[start:start + 8], "big"), key[start + 8:].decode()
 
 
 def now_ms() -> int:
@@ -114,8 +126,10 @@ def apply_record(tables: HistoryTables, record: Any, limit: int) -> None:
     raw = tables.records.get(key)
     tables.records[key] = encode_sync_record(
         merge(decode_sync_record(raw) if raw else None, record))
-    if raw is None:  # a record's log time never changes: one index entry per record
+    if raw is None:  # a record's log time never changes: one entry per index and record
         tables.by_time[time_key(record.log_time, record.record_id)] = b""
+        tables.by_time[time_key(record.log_time, record.record_id,
+                                sku_prefix(record.merchant_sku))] = b""
     key = record.merchant_sku.encode()
     raw = tables.summaries.get(key)
     tables.summaries[key] = encode_sku_summary(
@@ -138,7 +152,12 @@ def prune_partition(tables: HistoryTables, partition: int, cutoff: int) -> int:
                 if view.records[0].log_time < cutoff]
     with event_context(PartitionEvent(tables.source_topic, partition)):  # type: ignore[arg-type]
         for key in old_records:
-            del tables.records[time_key_parts(key)[1].encode()]
+            log_time, record_id = time_key_parts(key)
+            raw = partition_get(tables.records, partition, record_id.encode())
+            if raw is not None:
+                sku = decode_sync_record(raw).merchant_sku
+                del tables.by_time[time_key(log_time, record_id, sku_prefix(sku))]
+                del tables.records[record_id.encode()]
             del tables.by_time[key]
         for key in summaries:
             del tables.summaries[key]

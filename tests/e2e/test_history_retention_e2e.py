@@ -59,5 +59,6 @@ def test_records_leave_the_views_when_older_than_the_retention(topics: Settings)
         assert 404 == answered(worker, "/push-records/S1/a1")[0]
         assert 404 == answered(worker, "/sync-recording/APPLE")[0]
         assert [] == every_page(worker, "/sync-recording", {}, "merchant_skus")
+        assert [] == every_page(worker, "/sync-records", {"merchant_sku": "APPLE"}, "records")
     finally:
         factory.stop_all()
