@@ -26,11 +26,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from kafka import KafkaProducer
 
 from stocksync.logs import get_logger
 from stocksync.projections.sync_logs import SyncLogEntry, SyncLogKind, SyncLogStatus
 from stocksync.projections.view_codec import encode_sync_log_entry
+from stocksync.publisher import ordered_producer
 from stocksync.schemas.errors import EventDecodeError, MalformedBodyError
 from stocksync.schemas.object_codec import ObjectCodec
 from stocksync.settings import Settings
@@ -117,15 +117,7 @@ class SyncLogReporter:
     def __init__(self, settings: Settings) -> None:
         self._topic = settings.topic(SYNC_LOGS.name)
         self._partitions = settings.partitions
-        self._producer = KafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap_servers,
-            client_id=f"{settings.app_id}-sync-log-reporter",
-            acks="all",
-            linger_ms=5,
-            # One in flight keeps a record's updates in order even when a send is retried.
-            max_in_flight_requests_per_connection=1,
-            retries=5,
-        )
+        self._producer = ordered_producer(settings, "sync-log-reporter")
 
     def report(self, entries: Iterable[SyncLogEntry]) -> int:
         """Sends `entries` in order; how many. InvalidEntry (nothing sent) if one is bad."""

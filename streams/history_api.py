@@ -14,6 +14,7 @@ instants. Records are JSON objects with the fields of PRODUCT.md §3 (the Avro f
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections.abc import Iterator
@@ -156,10 +157,7 @@ def register_history_api(app: faust.App, settings: Settings, tables: HistoryTabl
             if not found:
                 raise ApiError(404, "no such sync record (it may have left the history)",
                                record_id=record_id)
-            record = found[0]
-            for other in found[1:]:
-                record = merge(record, other)
-            return self.json(record_json(record))
+            return self.json(record_json(functools.reduce(merge, found)))
 
     @app.page("/sync-recording")
     class SyncRecordingListView(View):
@@ -261,13 +259,15 @@ class _LocalQueries:
                                      int(body["limit"]))
         return _page_json(found, record_json)
 
+    def _record_by_id(self, record_id: str, partitions: list[int]) -> SyncRecord | None:
+        key = record_id.encode()
+        found = (partition_get(self._tables.records, p, key) for p in partitions)
+        raw = next((raw for raw in found if raw is not None), None)
+        return None if raw is None else decode_sync_record(raw)
+
     def record(self, body: dict[str, Any], partitions: list[int]) -> dict[str, Any]:
-        key = str(body["record_id"]).encode()
-        for partition in partitions:
-            raw = partition_get(self._tables.records, partition, key)
-            if raw is not None:
-                return {"record": record_json(decode_sync_record(raw))}
-        return {"record": None}
+        found = self._record_by_id(str(body["record_id"]), partitions)
+        return {"record": None if found is None else record_json(found)}
 
     def recording_page(self, body: dict[str, Any], partitions: list[int]) -> dict[str, Any]:
         summaries = (decode_sku_summary(raw) for partition in partitions
@@ -284,12 +284,9 @@ class _LocalQueries:
 
     def retry_selection(self, body: dict[str, Any], partitions: list[int]) -> dict[str, Any]:
         if "ids" in body:
-            records = {}
-            for record_id in body["ids"]:
-                found = self.record({"record_id": record_id}, partitions)["record"]
-                if found is not None:
-                    records[record_id] = sync_record_from_avro(found)
-            selection = select_for_retry(records, ids=body["ids"])
+            found = {i: self._record_by_id(i, partitions) for i in body["ids"]}
+            selection = select_for_retry({i: r for i, r in found.items() if r is not None},
+                                         ids=body["ids"])
         else:
             where = self._filter(body)
             records = {r.record_id: r for r in self._records(where, partitions)}

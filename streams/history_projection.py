@@ -37,12 +37,7 @@ from stocksync.schemas.push_codec import decode_sync_record, encode_sync_record
 from stocksync.settings import Settings
 from stocksync.streams.event_context import event_context
 from stocksync.streams.fold_io import RAW, PartitionEvent
-from stocksync.streams.table_scan import (
-    active_partitions,
-    partition_get,
-    partition_items,
-    partition_keys_from,
-)
+from stocksync.streams.table_scan import active_partitions, partition_get, partition_keys_from
 from stocksync.topics import SYNC_RECORDS
 
 log = get_logger(__name__)
@@ -141,33 +136,40 @@ def apply_record(tables: HistoryTables, record: Any, limit: int) -> None:
 
 
 def prune_partition(tables: HistoryTables, partition: int, cutoff: int) -> int:
-    """Drops what was logged before `cutoff` from one partition's views; how many records."""
-    old_records = list(itertools.takewhile(
+    """Drops what was logged before `cutoff` from one partition's views; how many records.
+    Reads only the expired records (from the front of the time index) and the views they are
+    in: the cost follows what expires, not the size of the history."""
+    expired = [(key, *time_key_parts(key)) for key in itertools.takewhile(
         lambda key: key < time_key(cutoff, ""),
-        partition_keys_from(tables.by_time, partition, TIME_PREFIX)))
-    summaries = [key for key, view in _views(tables.summaries, partition, decode_sku_summary)
-                 if prune_summary(view, cutoff) is None]
-    listings = [(key, prune_listing(view, cutoff))
-                for key, view in _views(tables.listings, partition, decode_listing_history)
-                if view.records[0].log_time < cutoff]
+        partition_keys_from(tables.by_time, partition, TIME_PREFIX))]
+    records = [decode_sync_record(raw) for _, _, record_id in expired
+               if (raw := partition_get(tables.records, partition, record_id.encode()))]
+    summaries = {r.merchant_sku.encode() for r in records}
+    listings = {listing_key(r.store_id, r.store_sku) for r in records}
     with event_context(PartitionEvent(tables.source_topic, partition)):  # type: ignore[arg-type]
-        for key in old_records:
-            log_time, record_id = time_key_parts(key)
-            raw = partition_get(tables.records, partition, record_id.encode())
-            if raw is not None:
-                sku = decode_sync_record(raw).merchant_sku
-                del tables.by_time[time_key(log_time, record_id, sku_prefix(sku))]
-                del tables.records[record_id.encode()]
+        for record in records:
+            del tables.by_time[time_key(record.log_time, record.record_id,
+                                        sku_prefix(record.merchant_sku))]
+            del tables.records[record.record_id.encode()]
+        for key, _, _ in expired:
             del tables.by_time[key]
         for key in summaries:
-            del tables.summaries[key]
-        for key, listing in listings:
-            if listing is None:
-                del tables.listings[key]
-            else:
-                tables.listings[key] = encode_listing_history(listing)
-    return len(old_records)
+            _prune_view(tables.summaries, partition, key, cutoff, decode_sku_summary,
+                        prune_summary, encode_sku_summary)
+        for key in listings:
+            _prune_view(tables.listings, partition, key, cutoff, decode_listing_history,
+                        prune_listing, encode_listing_history)
+    return len(expired)
 
 
-def _views(table: Any, partition: int, decode: Any) -> list[tuple[bytes, Any]]:
-    return [(key, decode(raw)) for key, raw in partition_items(table, partition)]
+def _prune_view(table: Any, partition: int, key: bytes, cutoff: int, decode: Any, prune: Any,
+                encode: Any) -> None:
+    raw = partition_get(table, partition, key)
+    if raw is None:
+        return
+    view = decode(raw)
+    kept = prune(view, cutoff)
+    if kept is None:
+        del table[key]
+    elif kept != view:
+        table[key] = encode(kept)

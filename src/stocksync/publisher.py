@@ -12,6 +12,19 @@ from stocksync.settings import Settings
 from stocksync.topics import STOCK_EVENTS
 
 
+def ordered_producer(settings: Settings, client: str) -> KafkaProducer:
+    """A producer that keeps each key's messages in the order sent, retries included."""
+    return KafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=f"{settings.app_id}-{client}",
+        acks="all",
+        linger_ms=5,
+        # One request in flight: a retried send cannot overtake the next one.
+        max_in_flight_requests_per_connection=1,
+        retries=5,
+    )
+
+
 class StockEventPublisher:
     """Encodes events as Avro single-object messages and sends them keyed by merchant SKU.
 
@@ -22,15 +35,7 @@ class StockEventPublisher:
     def __init__(self, settings: Settings, codec: EventCodec | None = None) -> None:
         self._topic = settings.topic(STOCK_EVENTS.name)
         self._codec = codec or default_codec()
-        self._producer = KafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap_servers,
-            client_id=f"{settings.app_id}-publisher",
-            acks="all",
-            linger_ms=5,
-            # One in flight keeps a SKU's events in order even when a send is retried.
-            max_in_flight_requests_per_connection=1,
-            retries=5,
-        )
+        self._producer = ordered_producer(settings, "publisher")
 
     def publish(self, events: Iterable[StockEvent]) -> int:
         messages = [(event.merchant_sku.encode(), self._codec.encode(event)) for event in events]
