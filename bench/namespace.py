@@ -6,18 +6,19 @@ from __future__ import annotations
 import tempfile
 import uuid
 from pathlib import Path
+from typing import Any
 
 from stocksync.settings import Settings
 from stocksync.topic_admin import create_topics
 from stocksync.worker_process import free_port
 
 
-def bench_settings() -> Settings:
+def bench_settings(**overrides: Any) -> Settings:
     """Settings of a new namespace whose topics exist."""
     tag = uuid.uuid4().hex[:8]
     settings = Settings.from_env().with_overrides(
         topic_prefix=f"bench-{tag}.", app_id=f"stocksync-bench-{tag}",
         home=Path(tempfile.mkdtemp(prefix="stocksync-bench-")), web_port=free_port(),
-        log_format="json")
+        log_format="json", **overrides)
     create_topics(settings)
     return settings

@@ -83,6 +83,7 @@ class FoldCounters:
     controls_applied: int = 0
     records_skipped: int = 0
     records_pushed: int = 0
+    batches: int = 0  # batches taken from the stream: messages / batches is the mean size
     rejections_by_reason: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -94,6 +95,7 @@ class FoldCounters:
             "controls_applied": self.controls_applied,
             "records_skipped": self.records_skipped,
             "records_pushed": self.records_pushed,
+            "batches": self.batches,
             "rejections_by_reason": dict(sorted(self.rejections_by_reason.items())),
         }
 
@@ -157,6 +159,7 @@ class StockFold:
     async def process(self, events: Sequence[Any]) -> None:
         """Fold a batch; control messages split it, so each applies at its log position."""
         async with self._lock:
+            self.counters.batches += 1
             segment: list[Any] = []
             for event in events:
                 if is_control(event.message.value):

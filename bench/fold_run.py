@@ -1,0 +1,118 @@
+"""Worker-side measurements: how fast N workers fold a topic that is already full, and what a
+worker holds afterwards (resident memory, bytes of state per SKU).
+
+The rate is taken over the span in which every worker is serving and the assignment is stable
+(no rebalance, every partition owned): start-up, recovery and rebalancing are not folding, and a
+rate that included them would say more about faust's join protocol than about the fold.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from stocksync.settings import Settings
+from stocksync.worker_process import WorkerProcess, free_port
+
+# What a worker counts for every stock-events message it has taken.
+# (Control messages are not counted: the config relay adds some of its own at the start.)
+_CONSUMED = ("applied", "rejected", "dead_lettered", "redelivered_skipped")
+POLL_S = 0.25
+
+
+def consumed(stats: dict[str, Any]) -> int:
+    return sum(int(stats.get(name, 0)) for name in _CONSUMED)
+
+
+@contextmanager
+def running_workers(settings: Settings, count: int, label: str) -> Iterator[list[WorkerProcess]]:
+    workers = []
+    try:
+        for n in range(count):
+            name = f"{label}-{n}"
+            worker_settings = settings.with_overrides(
+                web_port=free_port(), data_dir=settings.home / f"worker-{name}")
+            worker = WorkerProcess(name, worker_settings, settings.home / f"worker-{name}.log")
+            worker.start()
+            workers.append(worker)
+        yield workers
+    finally:
+        for worker in workers:
+            worker.stop()
+
+
+@dataclass(frozen=True)
+class FoldRate:
+    workers: int
+    events: int  # folded within the measured span
+    seconds: float
+    total_seconds: float  # from the workers' start to the last message folded
+
+    @property
+    def per_second(self) -> float:
+        return self.events / self.seconds
+
+
+def _stable(snapshots: list[dict[str, Any]], partitions: int) -> bool:
+    """Every worker serving, and their partitions are disjoint and cover the topic."""
+    owned: list[int] = []
+    for stats in snapshots:
+        if not stats.get("ready"):
+            return False
+        owned += stats.get("assigned_partitions", [])
+    return sorted(owned) == list(range(partitions))
+
+
+def _snapshot(workers: list[WorkerProcess]) -> list[dict[str, Any]] | None:
+    try:
+        return [worker.stats() for worker in workers]
+    except OSError:
+        return None  # not serving yet
+
+
+def measure_fold(workers: list[WorkerProcess], settings: Settings, total: int,
+                 timeout_s: float = 1800.0,
+                 on_progress: Callable[[int], None] = lambda done: None) -> FoldRate:
+    """Poll the workers until they have consumed `total` messages between them."""
+    started = time.monotonic()
+    deadline = started + timeout_s
+    span_start: tuple[float, int] | None = None
+    while time.monotonic() < deadline:
+        for worker in workers:
+            if not worker.alive():
+                raise RuntimeError(f"worker {worker.name} exited:\n{worker.log_tail()}")
+        snapshots = _snapshot(workers)
+        now = time.monotonic()
+        if snapshots is not None:
+            done = sum(consumed(stats) for stats in snapshots)
+            on_progress(done)
+            stable = _stable(snapshots, settings.partitions)
+            if span_start is None and stable:
+                span_start = (now, done)
+            elif span_start is not None and not stable:
+                span_start = None  # a rebalance: start the span again once it settles
+            if done >= total:
+                if span_start is None or done == span_start[1]:
+                    raise RuntimeError("the topic was folded before the workers were stable: "
+                                       "publish more events for a measurable span")
+                return FoldRate(len(workers), done - span_start[1], now - span_start[0],
+                                now - started)
+        time.sleep(POLL_S)
+    raise TimeoutError(f"the workers did not fold {total} messages within {timeout_s}s")
+
+
+def resident_bytes(worker: WorkerProcess) -> int:
+    """The worker process's resident set (VmRSS)."""
+    assert worker.process is not None
+    for line in Path(f"/proc/{worker.process.pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS in /proc status")
+
+
+def folder_bytes(path: Path) -> int:
+    return sum(item.stat().st_size for item in path.rglob("*") if item.is_file())

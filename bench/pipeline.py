@@ -1,0 +1,193 @@
+"""The pipeline benchmark (issue 5): one command, against the local broker, that generates a
+shop's load, publishes it and reports the bare-consumer ceiling, the fold rate of one and of two
+workers, end-to-end latency at half the measured maximum, and a worker's memory and state.
+
+    .venv/bin/python -m bench.pipeline                      # 10,000 SKUs, writes BENCHMARKS.md
+    .venv/bin/python -m bench.pipeline --skus 200 --events 3000 --latency-s 5 --output -
+
+Every phase runs in a namespace of its own (topics, application id, state folder), so each
+worker starts from empty state and reads the same published bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from stocksync.config_admin import ConfigWriter
+from stocksync.domain.events import StockEvent
+from stocksync.schemas.codec import default_codec
+from stocksync.schemas.push_codec import ConfigSnapshot, encode_control
+from stocksync.settings import Settings
+from stocksync.topic_reader import read_to_end
+from stocksync.topics import CONFIG, STOCK_EVENTS
+from stocksync.worker_process import MarketplaceProcess, eventually
+
+from bench import report
+from bench.fold_run import (
+    FoldRate,
+    consumed,
+    folder_bytes,
+    measure_fold,
+    resident_bytes,
+    running_workers,
+)
+from bench.kafka_io import Message, bare_read_rate, publish, publish_controls, publish_paced
+from bench.latency import Latencies, measure_latencies
+from bench.namespace import bench_settings
+from bench.state_size import stock_value_bytes
+from bench.workload import WorkloadShape, setup_events, stores_and_rules, traffic
+
+# The simulated marketplace must not be the bottleneck: the benchmark measures stocksync.
+MARKETPLACE_RATE = 100_000.0
+
+
+@dataclass(frozen=True)
+class Results:
+    shape: WorkloadShape
+    messages: int
+    ceiling: float
+    one: FoldRate
+    two: FoldRate | None
+    latency_rate: float
+    latency: Latencies
+    rss_half: int
+    rss_end: int
+    stock_bytes_per_sku: float
+    disk_bytes_per_sku: float
+
+
+def encode(events: list[StockEvent]) -> list[Message]:
+    codec = default_codec()
+    return [(event.merchant_sku.encode(), codec.encode(event)) for event in events]
+
+
+def prepared_namespace(shape: WorkloadShape, marketplace_url: str) -> Settings:
+    """A namespace whose config topic holds the workload's stores and rules, and whose every
+    stock-events partition starts with their snapshot, as the config relay would write it."""
+    settings = bench_settings(refresh_interval_s=24 * 3600.0)
+    stores, rules = stores_and_rules(shape, marketplace_url, MARKETPLACE_RATE)
+    writer = ConfigWriter(settings)
+    for store in stores:
+        writer.put_store(store)
+    for rule in rules:
+        writer.put_rule(rule)
+    version = max(m.offset for m in read_to_end(settings, settings.topic(CONFIG.name)))
+    snapshot = ConfigSnapshot(control_id=f"config-{version}", version=version,
+                              stores=tuple(stores), rules=tuple(rules))
+    publish_controls(settings.kafka_bootstrap_servers, settings.topic(STOCK_EVENTS.name),
+                     encode_control(snapshot), settings.partitions)
+    return settings
+
+
+def fold_phase(settings: Settings, workers: int, messages: list[Message],
+               label: str) -> tuple[FoldRate, int, int, Path]:
+    """Publish, then fold with `workers` workers; also the first worker's memory."""
+    topic = settings.topic(STOCK_EVENTS.name)
+    publish(settings.kafka_bootstrap_servers, topic, messages)
+    with running_workers(settings, workers, label) as started:
+        rss_half: list[int] = []
+
+        def at_half(done: int) -> None:
+            if not rss_half and done >= len(messages) // 2:
+                rss_half.append(resident_bytes(started[0]))
+        rate = measure_fold(started, settings, len(messages), on_progress=at_half)
+        rss_end = resident_bytes(started[0])
+        return rate, rss_half[0] if rss_half else rss_end, rss_end, started[0].settings.worker_data_dir
+
+
+def latency_phase(shape: WorkloadShape, marketplace_url: str, rate: float, seconds: float,
+                  setup: list[Message]) -> Latencies:
+    settings = prepared_namespace(shape, marketplace_url)
+    paced_events = list(traffic(shape, max(1, int(rate * seconds)), start_ms=10**9))
+    paced = encode(paced_events)
+    topic = settings.topic(STOCK_EVENTS.name)
+    publish(settings.kafka_bootstrap_servers, topic, setup)
+    with running_workers(settings, 1, "latency") as (worker,):
+        worker.wait_until_serving(timeout_s=300)
+        eventually(lambda: True if consumed(worker.stats()) >= len(setup) else None,
+                   timeout_s=1800, interval_s=0.5, what="the setup events to be folded")
+        time.sleep((settings.window_ms + settings.window_grace_ms) / 1000 + 1)
+        publish_paced(settings.kafka_bootstrap_servers, topic, paced, rate)
+        total = len(setup) + len(paced)
+        eventually(lambda: True if consumed(worker.stats()) >= total else None,
+                   timeout_s=1800, interval_s=0.5, what="the paced events to be folded")
+        _wait_pushes_settled(worker)
+    return measure_latencies(settings, {event.event_id for event in paced_events})
+
+
+def _wait_pushes_settled(worker: object, quiet_s: float = 3.0) -> None:
+    """Until the windows have closed and the push agent has answered everything it was given."""
+    last, since = None, time.monotonic()
+    deadline = since + 600
+    while time.monotonic() < deadline:
+        stats = worker.stats()  # type: ignore[attr-defined]
+        now = (stats["records_pushed"], stats["records_skipped"])
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            time.sleep(quiet_s)  # the push agent's last batch
+            return
+        time.sleep(0.25)
+    raise TimeoutError("pushes did not settle")
+
+
+def run(args: argparse.Namespace) -> Results:
+    shape = WorkloadShape(skus=args.skus, seed=args.seed)
+    setup = encode(setup_events(shape))
+    messages = setup + encode(list(traffic(shape, args.events, start_ms=10**6)))
+    marketplace = MarketplaceProcess(Path(f"/tmp/stocksync-bench-marketplace-{time.time_ns()}.log"),
+                                     rate_limit=MARKETPLACE_RATE)
+    marketplace.start()
+    try:
+        one_ns = prepared_namespace(shape, marketplace.url)
+        topic = one_ns.topic(STOCK_EVENTS.name)
+        print(f"publishing {len(messages)} messages ...", file=sys.stderr)
+        one, rss_half, rss_end, data_dir = fold_phase(one_ns, 1, messages, "one")
+        ceiling = bare_read_rate(one_ns.kafka_bootstrap_servers, topic, default_codec())
+        print(f"ceiling {ceiling.per_second:,.0f}/s, one worker {one.per_second:,.0f}/s",
+              file=sys.stderr)
+        stock_bytes = stock_value_bytes(one_ns)
+        disk = folder_bytes(data_dir) / max(1, shape.skus)
+        two = None
+        if not args.skip_two:
+            two, _, _, _ = fold_phase(prepared_namespace(shape, marketplace.url), 2, messages,
+                                      "two")
+            print(f"two workers {two.per_second:,.0f}/s", file=sys.stderr)
+        offered = one.per_second / 2
+        latency = latency_phase(shape, marketplace.url, offered, args.latency_s, setup)
+    finally:
+        marketplace.stop()
+    return Results(shape, len(messages), ceiling.per_second, one, two, offered, latency,
+                   rss_half, rss_end, stock_bytes, disk)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skus", type=int, default=10_000)
+    parser.add_argument("--events", type=int, default=300_000,
+                        help="traffic events after the setup (mappings, first stock)")
+    parser.add_argument("--latency-s", type=float, default=30.0,
+                        help="seconds of paced traffic for the latency run")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--skip-two", action="store_true", help="no 2-worker run")
+    parser.add_argument("--output", default="BENCHMARKS.md",
+                        help="the file whose pipeline section is replaced; '-' prints it")
+    args = parser.parse_args(argv)
+    results = run(args)
+    command = ".venv/bin/python -m bench.pipeline " + shlex.join(sys.argv[1:] if argv is None
+                                                                 else argv)
+    section = report.render(results, command.strip())
+    if args.output == "-":
+        print(section)
+    else:
+        report.replace_section(Path(args.output), section)
+        print(section)
+
+
+if __name__ == "__main__":
+    main()

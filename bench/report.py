@@ -1,0 +1,69 @@
+"""The pipeline benchmark's section of BENCHMARKS.md: rendered from one run's results, and
+replaced in place between its markers so earlier sections (and the history of tries) stay."""
+
+from __future__ import annotations
+
+import datetime
+import platform
+from pathlib import Path
+from typing import Any
+
+BEGIN = "<!-- bench.pipeline: begin (written by the command below; edits are overwritten) -->"
+END = "<!-- bench.pipeline: end -->"
+
+MIB = 1024 * 1024
+
+
+def render(results: Any, command: str) -> str:
+    r = results
+    shape = r.shape
+    lines = [
+        BEGIN,
+        f"## The pipeline ({datetime.date.today().isoformat()}, Python {platform.python_version()})",
+        "",
+        f"`{command}` (local broker running)",
+        "",
+        f"{shape.skus:,} merchant SKUs (Zipf s={shape.zipf_s}), {shape.warehouses} warehouses, "
+        f"{shape.stores} stores, {shape.rules} rules; {r.messages:,} messages on stock-events "
+        f"(setup: mappings and first stock; then the shop's mix with bursts).",
+        "",
+        "| measure | result |",
+        "| --- | --- |",
+        f"| bare aiokafka consumer, read + Avro decode (the ceiling) | {r.ceiling:,.0f} events/s |",
+        f"| stocksync fold, 1 worker | {r.one.per_second:,.0f} events/s "
+        f"({r.one.per_second / r.ceiling:.0%} of the ceiling; {r.one.events:,} events in "
+        f"{r.one.seconds:.1f} s) |",
+    ]
+    if r.two is not None:
+        lines.append(f"| stocksync fold, 2 workers | {r.two.per_second:,.0f} events/s "
+                     f"({r.two.per_second / r.one.per_second:.2f}× one worker) |")
+    lat = r.latency
+    lines += [
+        f"| event → push command, at {r.latency_rate:,.0f} events/s | "
+        f"p50 {lat.to_command.p50:,.0f} ms, p95 {lat.to_command.p95:,.0f} ms, "
+        f"p99 {lat.to_command.p99:,.0f} ms (max {lat.to_command.max:,.0f}; "
+        f"{lat.to_command.count:,} records) |",
+        f"| event → marketplace updated | p50 {lat.to_marketplace.p50:,.0f} ms, "
+        f"p95 {lat.to_marketplace.p95:,.0f} ms, p99 {lat.to_marketplace.p99:,.0f} ms |",
+        f"| worker resident memory, half-way / end of the 1-worker fold | "
+        f"{r.rss_half / MIB:,.0f} MiB / {r.rss_end / MIB:,.0f} MiB |",
+        f"| stock state per SKU (latest changelog value) | {r.stock_bytes_per_sku:,.0f} bytes |",
+        f"| worker's RocksDB folder per SKU (all tables, event ids included) | "
+        f"{r.disk_bytes_per_sku:,.0f} bytes |",
+    ]
+    if lat.unresolved:
+        lines.append(f"| records whose push was not found | {lat.unresolved:,} |")
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def replace_section(path: Path, section: str) -> None:
+    """Put `section` where the previous one was, or at the end."""
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        _, tail = rest.split(END, 1)
+        text = head + section + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text)
