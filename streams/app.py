@@ -15,7 +15,7 @@ from stocksync.settings import Settings
 from stocksync.streams.auth import Guard, parse_tokens
 from stocksync.streams.config_api import register_config_api
 from stocksync.streams.config_relay import register_config_relay
-from stocksync.streams.fold_io import RAW
+from stocksync.streams.fold_io import RAW, RawTopic
 from stocksync.streams.history_api import register_history_api
 from stocksync.streams.history_projection import register_history_projection
 from stocksync.streams.http_errors import json_errors
@@ -25,6 +25,7 @@ from stocksync.streams.refresh_api import register_refresh_api
 from stocksync.streams.scatter import Scatter
 from stocksync.streams.stock_api import register_stock_api
 from stocksync.streams.stock_fold import FoldTopics, StockFold
+from stocksync.streams.table_writer import TableWriter
 from stocksync.streams.sync_log_api import register_sync_log_api
 from stocksync.topics import (
     PUSH_COMMANDS,
@@ -82,6 +83,9 @@ def create_app(settings: Settings, secrets: Mapping[str, str] | None = None) -> 
     def topic(spec: Any) -> Any:
         return app.topic(settings.topic(spec.name), internal=False, **RAW)
 
+    def raw_topic(spec: Any) -> RawTopic:
+        return RawTopic(app, settings.topic(spec.name))
+
     stock_events = topic(STOCK_EVENTS)
     stock_table = app.Table("stock", partitions=settings.partitions, key_type=bytes,
                             value_type=bytes)
@@ -95,10 +99,11 @@ def create_app(settings: Settings, secrets: Mapping[str, str] | None = None) -> 
     )
     fold = StockFold(
         codec=default_codec(),
-        stock_table=stock_table,
-        event_ids_table=event_ids_table,
-        topics=FoldTopics(dlq=topic(STOCK_EVENTS_DLQ), rejected=topic(STOCK_EVENTS_REJECTED),
-                          records=topic(SYNC_RECORDS), commands=topic(PUSH_COMMANDS)),
+        stock_table=TableWriter(stock_table, app),
+        event_ids_table=TableWriter(event_ids_table, app),
+        topics=FoldTopics(dlq=raw_topic(STOCK_EVENTS_DLQ),
+                          rejected=raw_topic(STOCK_EVENTS_REJECTED),
+                          records=raw_topic(SYNC_RECORDS), commands=raw_topic(PUSH_COMMANDS)),
         source_topic=stock_events.get_topic_name(),
         partitions=settings.partitions,
         window_ms=settings.window_ms,

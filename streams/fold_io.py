@@ -37,6 +37,23 @@ class Output:
     partition: int | None = None  # None: the key's partition (murmur2)
 
 
+class RawTopic:
+    """A topic the agents write through the app's producer: faust's `Topic.send` builds a
+    FutureMessage, callbacks and a buffered send per message, which the fold (tens of thousands
+    of outputs a second) cannot afford. Bytes in, the broker's acknowledgement out."""
+
+    __slots__ = ("_app", "name")
+
+    def __init__(self, app: Any, name: str) -> None:
+        self._app = app
+        self.name = name
+
+    async def send(self, *, key: bytes | None, value: bytes | None,
+                   headers: list[tuple[str, bytes]], partition: int | None = None) -> Any:
+        return await self._app.producer.send(self.name, key, value, partition, None,
+                                             headers or None)
+
+
 class PartitionEvent:
     """Stands in for a faust event of a partition, for table writes outside a stream (timers,
     control messages): faust routes them by `message.partition` and checks `message.topic`."""

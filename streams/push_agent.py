@@ -28,7 +28,7 @@ from stocksync.schemas.push_codec import (
 from stocksync.settings import Settings
 from stocksync.streams.config_follower import ConfigFollower
 from stocksync.streams.event_context import event_context
-from stocksync.streams.fold_io import RAW, Output, history_output, send_all
+from stocksync.streams.fold_io import RAW, Output, RawTopic, history_output, send_all
 from stocksync.topics import PUSH_COMMANDS, PUSH_RESULTS, SYNC_RECORDS
 
 log = get_logger(__name__)
@@ -61,8 +61,8 @@ def _key(store_id: str, store_sku: str) -> bytes:
 def register_push_agent(app: faust.App, settings: Settings,
                         secrets: Mapping[str, str]) -> ConfigFollower:
     commands = app.topic(settings.topic(PUSH_COMMANDS.name), internal=False, **RAW)
-    results = app.topic(settings.topic(PUSH_RESULTS.name), internal=False, **RAW)
-    records = app.topic(settings.topic(SYNC_RECORDS.name), internal=False, **RAW)
+    results = RawTopic(app, settings.topic(PUSH_RESULTS.name))
+    records = RawTopic(app, settings.topic(SYNC_RECORDS.name))
     last_pushed_table = app.Table("last-pushed", partitions=settings.partitions,
                                   key_type=bytes, value_type=bytes)
     follower = ConfigFollower(settings)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,7 +47,6 @@ from stocksync.schemas.push_codec import (
     decode_control,
     is_control,
 )
-from stocksync.streams.event_context import event_context
 from stocksync.streams.fold_io import (
     CONFIG_KEY,
     HEADER_DETAIL,
@@ -54,7 +54,6 @@ from stocksync.streams.fold_io import (
     HEADER_ERROR_TYPE,
     HEADER_REJECTION,
     Output,
-    PartitionEvent,
     is_sku_key,
     partition_of,
     record_outputs,
@@ -84,6 +83,10 @@ class FoldCounters:
     records_skipped: int = 0
     records_pushed: int = 0
     batches: int = 0  # batches taken from the stream: messages / batches is the mean size
+    # Where the batches' time went (seconds): folding, waiting for the outputs' acks, writing.
+    fold_s: float = 0.0
+    send_s: float = 0.0
+    write_s: float = 0.0
     rejections_by_reason: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -96,6 +99,9 @@ class FoldCounters:
             "records_skipped": self.records_skipped,
             "records_pushed": self.records_pushed,
             "batches": self.batches,
+            "fold_s": round(self.fold_s, 3),
+            "send_s": round(self.send_s, 3),
+            "write_s": round(self.write_s, 3),
             "rejections_by_reason": dict(sorted(self.rejections_by_reason.items())),
         }
 
@@ -112,7 +118,7 @@ class FoldTopics:
 class _Pending:
     """A SKU state to write once the batch's outputs are acknowledged."""
 
-    context: Any  # the faust event (or PartitionEvent) that routes the write
+    partition: int
     key: bytes
     stored: StoredStock
     new_event_ids: list[bytes]
@@ -137,6 +143,7 @@ class StockFold:
         partitions: int,
         window_ms: int = 1000,
         grace_ms: int = 100,
+        state_cache_size: int = 20_000,
     ) -> None:
         self._codec = codec
         self._stock = stock_table
@@ -153,6 +160,8 @@ class StockFold:
         self._window_ends: dict[int, dict[bytes, int]] = {}  # partition -> SKU -> next end
         self._watermarks: dict[int, int] = {}  # partition -> log time (ms)
         self._last_offsets: dict[int, int] = {}  # partition -> last offset processed
+        self._states: OrderedDict[bytes, StoredStock] = OrderedDict()  # SKU -> decoded state
+        self._state_cache_size = state_cache_size
 
     # -- batches -------------------------------------------------------------------------------
 
@@ -178,14 +187,13 @@ class StockFold:
     async def _fold_segment(self, events: Sequence[Any]) -> None:
         if not events:
             return
+        started = time.perf_counter()
         outputs: list[Output] = []
-        pending: list[_Pending] = []
+        pending: dict[bytes, _Pending] = {}
         for key, items in self._decode_and_group(events, outputs).items():
-            first = items[0][0]
-            with event_context(first):
-                folded = self._fold_sku(key, items, outputs)
+            folded = self._fold_sku(key, items, outputs)
             if folded is not None:
-                pending.append(_Pending(first, key, *folded))
+                pending[key] = _Pending(items[0][0].message.partition, key, *folded)
         touched: set[int] = set()
         for event in events:
             message = event.message
@@ -193,10 +201,18 @@ class StockFold:
             self._last_offsets[message.partition] = message.offset
             self._watermarks[message.partition] = max(
                 self._watermarks.get(message.partition, 0), log_time_ms(message))
-        await send_all(outputs)
-        self._write(pending)
+        # Windows the batch's log time closes go out with the batch, and a SKU folded and
+        # closed in it is encoded and written once.
         for partition in sorted(touched):
-            await self._close_due(partition, self._watermarks[partition])
+            self._close_due(partition, self._watermarks[partition], outputs, pending)
+        folded_at = time.perf_counter()
+        await send_all(outputs)
+        sent_at = time.perf_counter()
+        await self._write(pending.values())
+        counters = self.counters
+        counters.fold_s += folded_at - started
+        counters.send_s += sent_at - folded_at
+        counters.write_s += time.perf_counter() - sent_at
 
     # -- decoding ------------------------------------------------------------------------------
 
@@ -249,7 +265,7 @@ class StockFold:
                 continue
             applied_offset = message.offset
             id_key = key + b"\x00" + event.event_id.encode()
-            if id_key in seen_in_batch or self._event_ids.get(id_key) is not None:
+            if id_key in seen_in_batch or self._event_ids.get(partition, id_key) is not None:
                 outputs.append(self._reject(message, DUPLICATE_EVENT,
                                             f"event_id {event.event_id} was already folded"))
                 continue
@@ -289,11 +305,10 @@ class StockFold:
         except EventDecodeError as exc:
             await send_all([self._dead_letter(message, exc)])
             return
-        with event_context(faust_event):
-            if isinstance(control, ConfigSnapshot):
-                await self._apply_config(faust_event, control)
-            else:
-                await self._apply_refresh(faust_event, control)
+        if isinstance(control, ConfigSnapshot):
+            await self._apply_config(faust_event, control)
+        else:
+            await self._apply_refresh(faust_event, control)
         self.counters.controls_applied += 1
 
     async def _apply_config(self, faust_event: Any, snapshot: ConfigSnapshot) -> None:
@@ -309,7 +324,7 @@ class StockFold:
             # between repeats the re-push (SKUs already done are skipped by their offsets).
             cause = Cause(snapshot.control_id, message.topic, message.partition, message.offset)
             await self._refresh_partition(faust_event, cause, new, affected)
-        self._stock[CONFIG_KEY] = message.value
+        await self._stock.write(message.partition, [(CONFIG_KEY, message.value)])
         self._configs[message.partition] = (snapshot.version, new)
         log.info("config_applied", partition=message.partition, version=snapshot.version,
                  rules=len(new.rules), stores=len(new.stores), repushed_stores=sorted(affected))
@@ -326,7 +341,7 @@ class StockFold:
         """Push the current quantity of every SKU of the partition to `store_ids` (None: all)."""
         message = faust_event.message
         outputs: list[Output] = []
-        pending: list[_Pending] = []
+        pending: dict[bytes, _Pending] = {}
         for key in self._partition_keys(message.partition):
             stored = self._load(key)
             if stored is None or stored.applied_offset >= message.offset:
@@ -336,59 +351,67 @@ class StockFold:
                 Reason.REFRESH_INVENTORY, config, stored.listings_or_empty(), store_ids)
             listings, emitted = admit_all(stored.listings_or_empty(), records, self._window_ms)
             outputs += self._emit(emitted)
-            pending.append(_Pending(faust_event, key, StoredStock(message.offset, stored.stock,
-                                                                  listings), []))
+            pending[key] = _Pending(message.partition, key,
+                                    StoredStock(message.offset, stored.stock, listings), [])
         self._watermarks[message.partition] = max(self._watermarks.get(message.partition, 0),
                                                   log_time_ms(message))
         await send_all(outputs)
-        self._write(pending)
+        await self._write(pending.values())
 
     # -- windows -------------------------------------------------------------------------------
 
     async def close_idle_windows(self, now_ms: int, idle_partitions: Iterable[int]) -> None:
         """Advance idle partitions' watermarks to the wall clock (less the grace) and close."""
         async with self._lock:
+            outputs: list[Output] = []
+            pending: dict[bytes, _Pending] = {}
             for partition in idle_partitions:
                 self._watermarks[partition] = max(self._watermarks.get(partition, 0),
                                                   now_ms - self._grace_ms)
-                await self._close_due(partition, self._watermarks[partition])
+                self._close_due(partition, self._watermarks[partition], outputs, pending)
+            await send_all(outputs)
+            await self._write(pending.values())
 
-    async def _close_due(self, partition: int, watermark: int) -> None:
+    def _close_due(self, partition: int, watermark: int, outputs: list[Output],
+                   pending: dict[bytes, _Pending]) -> None:
+        """Close the partition's windows that end at or before `watermark`: their records go to
+        `outputs`, the SKUs' new states to `pending` (on top of what the batch folded)."""
         ends = self._window_index(partition)
         due = [key for key, end in ends.items() if end <= watermark]
         if not due:
             return
-        context = PartitionEvent(self._source_topic, partition)
-        outputs: list[Output] = []
-        pending: list[_Pending] = []
-        with event_context(context):  # type: ignore[arg-type]
-            for key in due:
-                stored = self._load(key)
-                if stored is None:
-                    ends.pop(key, None)
-                    continue
-                listings, emitted = close_all_due(stored.listings_or_empty(), watermark)
-                outputs += self._emit(emitted)
-                pending.append(_Pending(context, key, StoredStock(stored.applied_offset,
-                                                                  stored.stock, listings), []))
-        await send_all(outputs)
-        self._write(pending)
+        for key in due:
+            folded = pending.get(key)
+            stored = folded.stored if folded is not None else self._load(key)
+            if stored is None:
+                ends.pop(key, None)
+                continue
+            listings, emitted = close_all_due(stored.listings_or_empty(), watermark)
+            outputs += self._emit(emitted)
+            closed = StoredStock(stored.applied_offset, stored.stock, listings)
+            if folded is not None:
+                pending[key] = _Pending(partition, key, closed, folded.new_event_ids)
+            else:
+                pending[key] = _Pending(partition, key, closed, [])
 
     def _window_index(self, partition: int) -> dict[bytes, int]:
         """SKU -> earliest open window end, for one partition; built from the table once."""
         index = self._window_ends.get(partition)
         if index is None:
             index = self._window_ends[partition] = {}
-            with event_context(PartitionEvent(self._source_topic, partition)):  # type: ignore[arg-type]
-                for key in self._partition_keys(partition):
-                    stored = self._load(key)
-                    end = stored.listings_or_empty().next_window_end() if stored else None
-                    if end is not None:
-                        index[key] = end
+            for key in self._partition_keys(partition):
+                stored = self._load(key)
+                end = stored.listings_or_empty().next_window_end() if stored else None
+                if end is not None:
+                    index[key] = end
         return index
 
     def forget_partitions(self, partitions: Iterable[int]) -> None:
         """Drop what this worker remembers of partitions it no longer owns."""
+        partitions = set(partitions)
+        for key in [key for key in self._states
+                    if partition_of(key, self._partitions) in partitions]:
+            del self._states[key]
         for partition in partitions:
             self._configs.pop(partition, None)
             self._window_ends.pop(partition, None)
@@ -405,31 +428,53 @@ class StockFold:
     # -- state ---------------------------------------------------------------------------------
 
     def _load(self, key: bytes) -> StoredStock | None:
-        raw = self._stock.get(key)
-        return decode_stored(raw) if raw is not None else None
+        cached = self._states.get(key)
+        if cached is not None:
+            self._states.move_to_end(key)
+            return cached
+        raw = self._stock.get(partition_of(key, self._partitions), key)
+        if raw is None:
+            return None
+        stored = decode_stored(raw)
+        self._cache(key, stored)
+        return stored
 
-    def _write(self, pending: Sequence[_Pending]) -> None:
+    def _cache(self, key: bytes, stored: StoredStock) -> None:
+        """Keep the decoded state of recently folded SKUs: a hot SKU is folded in almost every
+        batch, and decoding it each time cost more than folding its events. Bounded (LRU), and
+        always equal to the table: every write goes through `_write`."""
+        self._states[key] = stored
+        self._states.move_to_end(key)
+        if len(self._states) > self._state_cache_size:
+            self._states.popitem(last=False)
+
+    async def _write(self, pending: Iterable[_Pending]) -> None:
+        """Write the batch's event ids, then its states, one batch per table and partition:
+        a state that includes an event is never stored before that event's id."""
+        ids: dict[int, list[tuple[bytes, bytes | None]]] = {}
+        states: dict[int, list[tuple[bytes, bytes | None]]] = {}
         for item in pending:
-            partition = item.context.message.partition
-            with event_context(item.context):
-                for event_id_key in item.new_event_ids:
-                    self._event_ids[event_id_key] = b""
-                self._stock[item.key] = encode_stored(item.stored)
+            if item.new_event_ids:
+                ids.setdefault(item.partition, []).extend(
+                    (event_id_key, b"") for event_id_key in item.new_event_ids)
+            states.setdefault(item.partition, []).append((item.key, encode_stored(item.stored)))
+            self._cache(item.key, item.stored)
             end = item.stored.listings_or_empty().next_window_end()
-            index = self._window_index(partition)
+            index = self._window_index(item.partition)
             if end is None:
                 index.pop(item.key, None)
             else:
                 index[item.key] = end
+        await asyncio.gather(*(self._event_ids.write(p, items) for p, items in ids.items()))
+        await asyncio.gather(*(self._stock.write(p, items) for p, items in states.items()))
 
     def _partition_keys(self, partition: int) -> list[bytes]:
-        return [key for key in self._stock.keys()
-                if is_sku_key(key) and partition_of(key, self._partitions) == partition]
+        return [key for key in self._stock.keys(partition) if is_sku_key(key)]
 
     def _configs_entry(self, partition: int) -> tuple[int, SyncConfig]:
         entry = self._configs.get(partition)
         if entry is None:
-            raw = self._stock.get(CONFIG_KEY)  # in the partition's context: its own copy
+            raw = self._stock.get(partition, CONFIG_KEY)  # each partition has its own copy
             snapshot = decode_control(raw) if raw is not None else None
             if isinstance(snapshot, ConfigSnapshot):
                 entry = (snapshot.version, SyncConfig(

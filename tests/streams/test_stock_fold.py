@@ -51,15 +51,30 @@ class Topic:
 
 
 class Table(dict):
-    """A dict with faust's table surface used by the fold; records the order of writes."""
+    """The fold's table surface (TableWriter) over a dict; records the order of writes.
+
+    As a dict it maps SKU keys to values; each partition also keeps its own copy of every key
+    (the configuration key is written to each partition)."""
 
     def __init__(self, journal: list[str], name: str) -> None:
         super().__init__()
         self.journal, self.name = journal, name
+        self.partitions: dict[int, dict[bytes, bytes]] = {}
 
-    def __setitem__(self, key: Any, value: Any) -> None:
+    def get(self, partition: int, key: bytes) -> bytes | None:  # type: ignore[override]
+        return self.partitions.get(partition, {}).get(key)
+
+    def keys(self, partition: int | None = None):  # type: ignore[override]
+        if partition is None:
+            return super().keys()
+        return list(self.partitions.get(partition, {}))
+
+    async def write(self, partition: int, items: list[tuple[bytes, bytes | None]]) -> None:
         self.journal.append(self.name)
-        super().__setitem__(key, value)
+        for key, value in items:
+            self.partitions.setdefault(partition, {})[key] = value
+            if not key.startswith(b"\x00"):
+                self[key] = value
 
 
 class Fixture:
