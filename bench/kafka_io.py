@@ -10,9 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from kafka import KafkaConsumer
+from kafka import TopicPartition as KafkaTopicPartition
 
 from stocksync.schemas.codec import EventCodec
 from stocksync.schemas.push_codec import is_control
+from stocksync.settings import Settings
 
 Message = tuple[bytes, bytes]  # key, value
 
@@ -129,3 +132,17 @@ def publish_controls(bootstrap: str, topic: str, value: bytes, partitions: int) 
         finally:
             await producer.stop()
     asyncio.run(run())
+
+
+def message_counts(settings: Settings, topics: Sequence[str]) -> dict[str, int]:
+    """How many messages each topic holds (end offsets summed over its partitions)."""
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    try:
+        counts = {}
+        for topic in topics:
+            partitions = [KafkaTopicPartition(topic, p)
+                          for p in sorted(consumer.partitions_for_topic(topic) or ())]
+            counts[topic] = sum(consumer.end_offsets(partitions).values()) if partitions else 0
+        return counts
+    finally:
+        consumer.close()

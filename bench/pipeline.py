@@ -24,8 +24,8 @@ from stocksync.schemas.codec import default_codec
 from stocksync.schemas.push_codec import ConfigSnapshot, encode_control
 from stocksync.settings import Settings
 from stocksync.topic_reader import read_to_end
-from stocksync.topics import CONFIG, STOCK_EVENTS
-from stocksync.worker_process import MarketplaceProcess, eventually
+from stocksync.topics import CONFIG, PUSH_COMMANDS, PUSH_RESULTS, STOCK_EVENTS
+from stocksync.worker_process import MarketplaceProcess, WorkerProcess, eventually
 
 from bench import report
 from bench.fold_run import (
@@ -36,7 +36,14 @@ from bench.fold_run import (
     resident_bytes,
     running_workers,
 )
-from bench.kafka_io import Message, bare_read_rate, publish, publish_controls, publish_paced
+from bench.kafka_io import (
+    Message,
+    bare_read_rate,
+    message_counts,
+    publish,
+    publish_controls,
+    publish_paced,
+)
 from bench.latency import Latencies, measure_latencies
 from bench.namespace import bench_settings
 from bench.state_size import stock_value_bytes
@@ -86,7 +93,10 @@ def prepared_namespace(shape: WorkloadShape, marketplace_url: str) -> Settings:
 
 def fold_phase(settings: Settings, workers: int, messages: list[Message],
                label: str) -> tuple[FoldRate, int, int, Path]:
-    """Publish, then fold with `workers` workers; also the first worker's memory."""
+    """Publish, then fold with `workers` workers that run the fold alone (the push agent and
+    the history projections are other processes in a deployment that scales the fold; here
+    they would only take the CPU the fold is measured on). Also the first worker's memory."""
+    settings = settings.with_overrides(agents="fold")
     topic = settings.topic(STOCK_EVENTS.name)
     publish(settings.kafka_bootstrap_servers, topic, messages)
     with running_workers(settings, workers, label) as started:
@@ -116,24 +126,25 @@ def latency_phase(shape: WorkloadShape, marketplace_url: str, rate: float, secon
         total = len(setup) + len(paced)
         eventually(lambda: True if consumed(worker.stats()) >= total else None,
                    timeout_s=1800, interval_s=0.5, what="the paced events to be folded")
-        _wait_pushes_settled(worker)
+        _wait_pushes_answered(settings, worker)
     return measure_latencies(settings, {event.event_id for event in paced_events})
 
 
-def _wait_pushes_settled(worker: object, quiet_s: float = 3.0) -> None:
-    """Until the windows have closed and the push agent has answered everything it was given."""
-    last, since = None, time.monotonic()
-    deadline = since + 600
+def _wait_pushes_answered(settings: Settings, worker: WorkerProcess,
+                          timeout_s: float = 900.0) -> None:
+    """Until the last windows have closed and every push command has its push result."""
+    time.sleep((settings.window_ms + settings.window_grace_ms) / 1000 + 0.5)
+    commands = settings.topic(PUSH_COMMANDS.name)
+    results = settings.topic(PUSH_RESULTS.name)
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        stats = worker.stats()  # type: ignore[attr-defined]
-        now = (stats["records_pushed"], stats["records_skipped"])
-        if now != last:
-            last, since = now, time.monotonic()
-        elif time.monotonic() - since >= quiet_s:
-            time.sleep(quiet_s)  # the push agent's last batch
+        if not worker.alive():
+            raise RuntimeError(f"worker {worker.name} exited:\n{worker.log_tail()}")
+        ends = message_counts(settings, [commands, results])
+        if ends[results] >= ends[commands]:
             return
-        time.sleep(0.25)
-    raise TimeoutError("pushes did not settle")
+        time.sleep(0.5)
+    raise TimeoutError("the push agent did not answer every push command in time")
 
 
 def run(args: argparse.Namespace) -> Results:
@@ -169,7 +180,7 @@ def run(args: argparse.Namespace) -> Results:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skus", type=int, default=10_000)
-    parser.add_argument("--events", type=int, default=300_000,
+    parser.add_argument("--events", type=int, default=200_000,
                         help="traffic events after the setup (mappings, first stock)")
     parser.add_argument("--latency-s", type=float, default=30.0,
                         help="seconds of paced traffic for the latency run")

@@ -32,7 +32,7 @@ def render(results: Any, command: str) -> str:
         f"| bare aiokafka consumer, read + Avro decode (the ceiling) | {r.ceiling:,.0f} events/s |",
         f"| stocksync fold, 1 worker | {r.one.per_second:,.0f} events/s "
         f"({r.one.per_second / r.ceiling:.0%} of the ceiling; {r.one.events:,} events in "
-        f"{r.one.seconds:.1f} s) |",
+        f"{r.one.seconds:.1f} s{', start-up included' if r.one.includes_startup else ''}) |",
     ]
     if r.two is not None:
         lines.append(f"| stocksync fold, 2 workers | {r.two.per_second:,.0f} events/s "

@@ -110,6 +110,25 @@ def create_app(settings: Settings, secrets: Mapping[str, str] | None = None) -> 
         grace_ms=settings.window_grace_ms,
     )
 
+    agents = settings.agent_set
+    if "fold" in agents:
+        _register_fold(app, settings, fold, stock_events)
+    guard = Guard(parse_tokens(settings.api_tokens))
+    register_stock_api(app, stock_table, fold, stock_events.get_topic_name(), guard)
+    register_config_api(app, settings, guard)
+    register_refresh_api(app, stock_events, settings.partitions, guard)
+    if "history" in agents:
+        history = register_history_projection(app, settings)
+        scatter = Scatter(app, settings.partitions, guard)
+        register_history_api(app, settings, history, stock_events, scatter, guard)
+        register_sync_log_api(app, settings, scatter, guard)
+    if "push" in agents:
+        register_push_agent(app, settings, secrets or {})
+    register_openapi(app)
+    return StockApp(app=app, fold=fold, stock_table=stock_table)
+
+
+def _register_fold(app: faust.App, settings: Settings, fold: StockFold, stock_events: Any) -> None:
     @app.agent(stock_events, name="fold-stock")
     async def fold_stock(stream: faust.StreamT[bytes]) -> None:
         async for events in stream.take_events(settings.batch_size, settings.batch_within_s):
@@ -126,18 +145,7 @@ def create_app(settings: Settings, secrets: Mapping[str, str] | None = None) -> 
         fold.forget_partitions(tp.partition for tp in revoked
                                if tp.topic == stock_events.get_topic_name())
 
-    guard = Guard(parse_tokens(settings.api_tokens))
-    register_stock_api(app, stock_table, fold, stock_events.get_topic_name(), guard)
     register_config_relay(app, settings, stock_events)
-    register_config_api(app, settings, guard)
-    register_refresh_api(app, stock_events, settings.partitions, guard)
-    history = register_history_projection(app, settings)
-    scatter = Scatter(app, settings.partitions, guard)
-    register_history_api(app, settings, history, stock_events, scatter, guard)
-    register_sync_log_api(app, settings, scatter, guard)
-    register_push_agent(app, settings, secrets or {})
-    register_openapi(app)
-    return StockApp(app=app, fold=fold, stock_table=stock_table)
 
 
 async def _idle_partitions(app: faust.App, fold: StockFold, topic: str) -> list[int]:

@@ -16,6 +16,9 @@ class SettingsError(ValueError):
     """A setting has a value that cannot be used; the message names the variable."""
 
 
+AGENTS = ("fold", "push", "history")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a stocksync process needs to know about its environment."""
@@ -49,6 +52,10 @@ class Settings:
     history_prune_interval_s: float = 60.0
     # The zone of range=today|week|month and of date-only since/until (an IANA name).
     time_zone: str = "UTC"
+    # What this worker runs: the stock fold (with the config relay), the push agent, the
+    # history projections (with their API). Workers sharing an app id must run the same set;
+    # a split deployment gives each set its own STOCKSYNC_APP_ID.
+    agents: str = "fold,push,history"
     # Operator tokens, "viewer:<token>,operator:<token>"; a secret: never printed.
     api_tokens: str = field(default="", repr=False)
 
@@ -93,8 +100,16 @@ class Settings:
         except (ZoneInfoNotFoundError, ValueError):
             raise SettingsError(f"STOCKSYNC_TIME_ZONE={self.time_zone!r} is not a time zone "
                                 "(an IANA name such as Asia/Jakarta)") from None
+        unknown = set(self.agent_set) - set(AGENTS)
+        if unknown or not self.agent_set:
+            raise SettingsError(f"STOCKSYNC_AGENTS={self.agents!r}: a comma-separated subset of "
+                                f"{', '.join(AGENTS)}")
         if self.log_format not in ("auto", "json", "console"):
             raise SettingsError("STOCKSYNC_LOG_FORMAT must be auto, json or console")
+
+    @property
+    def agent_set(self) -> frozenset[str]:
+        return frozenset(name.strip() for name in self.agents.split(",") if name.strip())
 
     @property
     def worker_data_dir(self) -> Path:
@@ -137,5 +152,6 @@ _ENV_VARS: dict[str, tuple[str, Any]] = {
     "history_listing_limit": ("STOCKSYNC_HISTORY_LISTING_LIMIT", int),
     "history_prune_interval_s": ("STOCKSYNC_HISTORY_PRUNE_INTERVAL_S", _positive_float),
     "time_zone": ("STOCKSYNC_TIME_ZONE", str),
+    "agents": ("STOCKSYNC_AGENTS", str),
     "api_tokens": ("STOCKSYNC_API_TOKENS", str),
 }
