@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from stocksync.settings import Settings
-from stocksync.worker_process import WorkerProcess, free_port
+from stocksync.worker_process import WorkerProcess
 
 # What a worker counts for every stock-events message it has taken.
 # (Control messages are not counted: the config relay adds some of its own at the start.)
@@ -33,10 +33,7 @@ def running_workers(settings: Settings, count: int, label: str) -> Iterator[list
     workers = []
     try:
         for n in range(count):
-            name = f"{label}-{n}"
-            worker_settings = settings.with_overrides(
-                web_port=free_port(), data_dir=settings.home / f"worker-{name}")
-            worker = WorkerProcess(name, worker_settings, settings.home / f"worker-{name}.log")
+            worker = WorkerProcess.in_home(f"{label}-{n}", settings)
             worker.start()
             workers.append(worker)
         yield workers

@@ -6,24 +6,30 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from kafka import KafkaConsumer
-from kafka import TopicPartition as KafkaTopicPartition
 
 from stocksync.schemas.codec import EventCodec
 from stocksync.schemas.push_codec import is_control
 from stocksync.settings import Settings
+from stocksync.topic_reader import end_offsets
 
 Message = tuple[bytes, bytes]  # key, value
 
 
-def _producer(bootstrap: str) -> AIOKafkaProducer:
+@asynccontextmanager
+async def _producer(bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
     # The default partitioner is murmur2, as the Java client's: keys land where the fold expects.
-    return AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20,
-                            max_batch_size=512 * 1024, enable_idempotence=True)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20,
+                                max_batch_size=512 * 1024, enable_idempotence=True)
+    await producer.start()
+    try:
+        yield producer
+    finally:
+        await producer.stop()
 
 
 async def _send_all(producer: AIOKafkaProducer, topic: str, messages: Sequence[Message]) -> None:
@@ -34,15 +40,11 @@ async def _send_all(producer: AIOKafkaProducer, topic: str, messages: Sequence[M
 def publish(bootstrap: str, topic: str, messages: Sequence[Message], chunk: int = 20_000) -> float:
     """Send every message (acknowledged by all replicas); returns the seconds it took."""
     async def run() -> float:
-        producer = _producer(bootstrap)
-        await producer.start()
-        try:
+        async with _producer(bootstrap) as producer:
             started = time.perf_counter()
             for at in range(0, len(messages), chunk):
                 await _send_all(producer, topic, messages[at:at + chunk])
             return time.perf_counter() - started
-        finally:
-            await producer.stop()
     return asyncio.run(run())
 
 
@@ -51,9 +53,7 @@ def publish_paced(bootstrap: str, topic: str, messages: Sequence[Message], rate:
     """Send at `rate` messages per second, in small slices every `tick_s`; returns the rate
     achieved (lower than asked if this process cannot keep up)."""
     async def run() -> float:
-        producer = _producer(bootstrap)
-        await producer.start()
-        try:
+        async with _producer(bootstrap) as producer:
             started = time.perf_counter()
             sent = 0
             pending = []
@@ -65,8 +65,6 @@ def publish_paced(bootstrap: str, topic: str, messages: Sequence[Message], rate:
                 await asyncio.sleep(tick_s)
             await asyncio.gather(*pending)
             return len(messages) / (time.perf_counter() - started)
-        finally:
-            await producer.stop()
     return asyncio.run(run())
 
 
@@ -124,25 +122,12 @@ def bare_read_rate(bootstrap: str, topic: str, codec: EventCodec,
 def publish_controls(bootstrap: str, topic: str, value: bytes, partitions: int) -> None:
     """One control message (key null) at the current end of every partition."""
     async def run() -> None:
-        producer = _producer(bootstrap)
-        await producer.start()
-        try:
+        async with _producer(bootstrap) as producer:
             await asyncio.gather(*[await producer.send(topic, value=value, partition=p)
                                    for p in range(partitions)])
-        finally:
-            await producer.stop()
     asyncio.run(run())
 
 
 def message_counts(settings: Settings, topics: Sequence[str]) -> dict[str, int]:
     """How many messages each topic holds (end offsets summed over its partitions)."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
-    try:
-        counts = {}
-        for topic in topics:
-            partitions = [KafkaTopicPartition(topic, p)
-                          for p in sorted(consumer.partitions_for_topic(topic) or ())]
-            counts[topic] = sum(consumer.end_offsets(partitions).values()) if partitions else 0
-        return counts
-    finally:
-        consumer.close()
+    return {topic: sum(end_offsets(settings, topic).values()) for topic in topics}

@@ -91,8 +91,16 @@ def prepared_namespace(shape: WorkloadShape, marketplace_url: str) -> Settings:
     return settings
 
 
+@dataclass(frozen=True)
+class FoldPhase:
+    rate: FoldRate
+    rss_half: int  # the first worker's resident memory when half the messages were folded
+    rss_end: int
+    data_dir: Path  # the first worker's state folder
+
+
 def fold_phase(settings: Settings, workers: int, messages: list[Message],
-               label: str) -> tuple[FoldRate, int, int, Path]:
+               label: str) -> FoldPhase:
     """Publish, then fold with `workers` workers that run the fold alone (the push agent and
     the history projections are other processes in a deployment that scales the fold; here
     they would only take the CPU the fold is measured on). Also the first worker's memory."""
@@ -107,7 +115,8 @@ def fold_phase(settings: Settings, workers: int, messages: list[Message],
                 rss_half.append(resident_bytes(started[0]))
         rate = measure_fold(started, settings, len(messages), on_progress=at_half)
         rss_end = resident_bytes(started[0])
-        return rate, rss_half[0] if rss_half else rss_end, rss_end, started[0].settings.worker_data_dir
+        return FoldPhase(rate, rss_half[0] if rss_half else rss_end, rss_end,
+                         started[0].settings.worker_data_dir)
 
 
 def latency_phase(shape: WorkloadShape, marketplace_url: str, rate: float, seconds: float,
@@ -158,23 +167,24 @@ def run(args: argparse.Namespace) -> Results:
         one_ns = prepared_namespace(shape, marketplace.url)
         topic = one_ns.topic(STOCK_EVENTS.name)
         print(f"publishing {len(messages)} messages ...", file=sys.stderr)
-        one, rss_half, rss_end, data_dir = fold_phase(one_ns, 1, messages, "one")
+        phase = fold_phase(one_ns, 1, messages, "one")
+        one = phase.rate
         ceiling = bare_read_rate(one_ns.kafka_bootstrap_servers, topic, default_codec())
         print(f"ceiling {ceiling.per_second:,.0f}/s, one worker {one.per_second:,.0f}/s",
               file=sys.stderr)
         stock_bytes = stock_value_bytes(one_ns)
-        disk = folder_bytes(data_dir) / max(1, shape.skus)
+        disk = folder_bytes(phase.data_dir) / max(1, shape.skus)
         two = None
         if not args.skip_two:
-            two, _, _, _ = fold_phase(prepared_namespace(shape, marketplace.url), 2, messages,
-                                      "two")
+            two = fold_phase(prepared_namespace(shape, marketplace.url), 2, messages,
+                             "two").rate
             print(f"two workers {two.per_second:,.0f}/s", file=sys.stderr)
         offered = one.per_second / 2
         latency = latency_phase(shape, marketplace.url, offered, args.latency_s, setup)
     finally:
         marketplace.stop()
     return Results(shape, len(messages), ceiling.per_second, one, two, offered, latency,
-                   rss_half, rss_end, stock_bytes, disk)
+                   phase.rss_half, phase.rss_end, stock_bytes, disk)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -10,7 +10,7 @@ from stocksync.topic_reader import read_to_end
 
 def stock_value_bytes(settings: Settings) -> float:
     latest: dict[bytes, int] = {}
-    changelog = f"{settings.app_id}-stock-changelog"
+    changelog = f"{settings.app_id}-stock-changelog"  # faust's name: {app id}-{table}-changelog
     for message in read_to_end(settings, changelog, timeout_s=600):
         if message.key is not None and is_sku_key(message.key):
             latest[message.key] = len(message.value or b"")

@@ -104,7 +104,6 @@ def create_app(settings: Settings, secrets: Mapping[str, str] | None = None) -> 
         topics=FoldTopics(dlq=raw_topic(STOCK_EVENTS_DLQ),
                           rejected=raw_topic(STOCK_EVENTS_REJECTED),
                           records=raw_topic(SYNC_RECORDS), commands=raw_topic(PUSH_COMMANDS)),
-        source_topic=stock_events.get_topic_name(),
         partitions=settings.partitions,
         window_ms=settings.window_ms,
         grace_ms=settings.window_grace_ms,

@@ -37,7 +37,7 @@ from stocksync.schemas.push_codec import decode_sync_record, encode_sync_record
 from stocksync.settings import Settings
 from stocksync.streams.event_context import event_context
 from stocksync.streams.fold_io import RAW, PartitionEvent
-from stocksync.streams.table_scan import active_partitions, partition_get, partition_keys_from
+from stocksync.streams.table_scan import partition_get, partition_keys_from, prune_on_timer
 from stocksync.topics import SYNC_RECORDS
 
 log = get_logger(__name__)
@@ -104,13 +104,9 @@ def register_history_projection(app: faust.App, settings: Settings) -> HistoryTa
                 continue  # already out of the history (a replay, or a late outcome)
             apply_record(tables, record, limit)
 
-    @app.timer(settings.history_prune_interval_s)
-    async def prune_history() -> None:
-        cutoff = retention_cutoff(now_ms(), settings.history_retention_ms)
-        for partition in active_partitions(app, tables.records):
-            dropped = prune_partition(tables, partition, cutoff)
-            if dropped:
-                log.info("history_pruned", partition=partition, records=dropped)
+    prune_on_timer(app, settings.history_prune_interval_s, settings.history_retention_ms,
+                   tables.records, lambda partition, cutoff: prune_partition(
+                       tables, partition, cutoff), "history_pruned")
 
     return tables
 

@@ -139,7 +139,6 @@ class StockFold:
         stock_table: Any,
         event_ids_table: Any,
         topics: FoldTopics,
-        source_topic: str,
         partitions: int,
         window_ms: int = 1000,
         grace_ms: int = 100,
@@ -149,7 +148,6 @@ class StockFold:
         self._stock = stock_table
         self._event_ids = event_ids_table
         self._topics = topics
-        self._source_topic = source_topic
         self._partitions = partitions
         self._window_ms = window_ms
         self._grace_ms = grace_ms

@@ -26,7 +26,7 @@ from stocksync.settings import Settings
 from stocksync.streams.event_context import event_context
 from stocksync.streams.fold_io import RAW, PartitionEvent
 from stocksync.streams.history_projection import now_ms
-from stocksync.streams.table_scan import active_partitions, partition_items
+from stocksync.streams.table_scan import partition_items, prune_on_timer
 from stocksync.topics import SYNC_LOGS
 
 log = get_logger(__name__)
@@ -62,13 +62,9 @@ def register_sync_log_projection(app: faust.App, settings: Settings) -> SyncLogT
                 continue  # already out of the history (a replay)
             apply_entry_to_table(tables, entry)
 
-    @app.timer(settings.history_prune_interval_s)
-    async def prune_sync_logs() -> None:
-        cutoff = retention_cutoff(now_ms(), settings.history_retention_ms)
-        for partition in active_partitions(app, tables.entries):
-            dropped = prune_partition(tables, partition, cutoff)
-            if dropped:
-                log.info("sync_logs_pruned", partition=partition, entries=dropped)
+    prune_on_timer(app, settings.history_prune_interval_s, settings.history_retention_ms,
+                   tables.entries, lambda partition, cutoff: prune_partition(
+                       tables, partition, cutoff), "sync_logs_pruned")
 
     return tables
 

@@ -9,10 +9,17 @@ the RocksDB store's per-partition databases, which faust keeps in `Store._dbs`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import faust
+
+from stocksync.logs import get_logger
+from stocksync.projections.views import retention_cutoff
+
+log = get_logger(__name__)
 
 
 def active_partitions(app: faust.App, table: Any) -> list[int]:
@@ -22,6 +29,20 @@ def active_partitions(app: faust.App, table: Any) -> list[int]:
         return []
     topic = table.changelog_topic.get_topic_name()
     return sorted(tp.partition for tp in app.assignor.assigned_actives() if tp.topic == topic)
+
+
+def prune_on_timer(app: faust.App, interval_s: float, retention_ms: int, table: Any,
+                   prune: Callable[[int, int], int], event: str) -> None:
+    """Every `interval_s`, `prune(partition, cutoff)` each partition of `table` this worker
+    owns, with the cutoff of `retention_ms` before now; logs `event` with what it dropped."""
+    async def prune_expired() -> None:
+        cutoff = retention_cutoff(int(time.time() * 1000), retention_ms)
+        for partition in active_partitions(app, table):
+            dropped = prune(partition, cutoff)
+            if dropped:
+                log.info(event, partition=partition, dropped=dropped)
+
+    app.timer(interval_s, name=event)(prune_expired)
 
 
 def partition_items(table: Any, partition: int) -> Iterator[tuple[bytes, bytes]]:

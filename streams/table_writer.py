@@ -38,7 +38,7 @@ class TableWriter:
 
     def keys(self, partition: int) -> Iterable[bytes]:
         store = self._table.data
-        return (key for key, _ in store._visible_items(store._db_for_partition(partition)))
+        return store._visible_keys(store._db_for_partition(partition))
 
     async def write(self, partition: int, items: Sequence[tuple[bytes, bytes | None]]) -> None:
         """Put (value None: delete) `items` into the table's `partition`, changelog first."""

@@ -14,7 +14,6 @@ from tests.harness import (
     KafkaEndpoint,
     WorkerProcess,
     docker_engine_answers,
-    free_port,
     wait_for_kafka,
 )
 from stocksync.settings import Settings
@@ -87,10 +86,7 @@ class WorkerFactory:
         self.workers: list[WorkerProcess] = []
 
     def start(self, name: str = "a", *, wait: bool = True) -> WorkerProcess:
-        settings = self.settings.with_overrides(
-            web_port=free_port(), data_dir=self.settings.home / f"worker-{name}"
-        )
-        worker = WorkerProcess(name, settings, log_path=self.settings.home / f"worker-{name}.log")
+        worker = WorkerProcess.in_home(name, self.settings)
         worker.start()
         self.workers.append(worker)
         if wait:

@@ -88,6 +88,19 @@ def echo_json(answer: Any) -> None:
     click.echo(json.dumps(answer, indent=2))
 
 
+def echo_answer(answer: Any, as_json: bool, render: Callable[[Any], str]) -> None:
+    """The API's JSON with `--json`, else the answer rendered for people."""
+    click.echo(json.dumps(answer, indent=2) if as_json else render(answer))
+
+
+def echo_page(answer: dict[str, Any], items: str, as_json: bool,
+              render: Callable[[Any], str]) -> None:
+    """A page: its JSON with `--json`, else the table of its `items` and where the next starts."""
+    echo_answer(answer, as_json, lambda page: render(page[items]))
+    if not as_json:
+        echo_more(answer)
+
+
 def echo_more(answer: dict[str, Any]) -> None:
     """Where the next page starts, on stderr so that the table alone goes to stdout."""
     if answer.get("next_cursor"):

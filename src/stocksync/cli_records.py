@@ -10,8 +10,8 @@ import click
 from stocksync.cli_http import (
     Params,
     call,
-    echo_json,
-    echo_more,
+    echo_answer,
+    echo_page,
     every_page,
     listed,
     paged,
@@ -89,11 +89,8 @@ def records_list(ctx: click.Context, limit: int | None, cursor: str | None, foll
     client = worker_client(ctx, url)
     answer = every_page(client.sync_records, paged(filter_params(**filters), limit, cursor),
                         "records", follow_all, OPTIONS)
-    if as_json:
-        echo_json(answer)
-        return
-    click.echo(render_records(answer["records"], settings_of(ctx).time_zone))
-    echo_more(answer)
+    zone = settings_of(ctx).time_zone
+    echo_page(answer, "records", as_json, lambda items: render_records(items, zone))
 
 
 @records.command("show")
@@ -103,10 +100,8 @@ def records_list(ctx: click.Context, limit: int | None, cursor: str | None, foll
 def records_show(ctx: click.Context, record_id: str, url: str | None, as_json: bool) -> None:
     """One sync record, every field."""
     record = call(lambda: worker_client(ctx, url).sync_record(record_id))
-    if as_json:
-        echo_json(record)
-    else:
-        click.echo(render_record(record, settings_of(ctx).time_zone))
+    zone = settings_of(ctx).time_zone
+    echo_answer(record, as_json, lambda answer: render_record(answer, zone))
 
 
 @records.command("skus")
@@ -121,11 +116,8 @@ def records_skus(ctx: click.Context, limit: int | None, cursor: str | None, foll
     client = worker_client(ctx, url)
     answer = every_page(client.sync_recording, paged(filter_params(**filters), limit, cursor),
                         "merchant_skus", follow_all, OPTIONS)
-    if as_json:
-        echo_json(answer)
-        return
-    click.echo(render_recording(answer["merchant_skus"], settings_of(ctx).time_zone))
-    echo_more(answer)
+    zone = settings_of(ctx).time_zone
+    echo_page(answer, "merchant_skus", as_json, lambda items: render_recording(items, zone))
 
 
 @records.command("sku")
@@ -135,10 +127,8 @@ def records_skus(ctx: click.Context, limit: int | None, cursor: str | None, foll
 def records_sku(ctx: click.Context, merchant_sku: str, url: str | None, as_json: bool) -> None:
     """One merchant SKU's last sync and its sync records."""
     row = call(lambda: worker_client(ctx, url).sync_recording_of(merchant_sku))
-    if as_json:
-        echo_json(row)
-    else:
-        click.echo(render_sku_history(row, settings_of(ctx).time_zone))
+    zone = settings_of(ctx).time_zone
+    echo_answer(row, as_json, lambda answer: render_sku_history(answer, zone))
 
 
 @records.command("listing")
@@ -150,10 +140,8 @@ def records_listing(ctx: click.Context, store_id: str, store_sku: str, url: str 
                     as_json: bool) -> None:
     """Push Record: one store SKU's last push and its latest records, newest first."""
     listing = call(lambda: worker_client(ctx, url).push_records(store_id, store_sku))
-    if as_json:
-        echo_json(listing)
-    else:
-        click.echo(render_listing(listing, settings_of(ctx).time_zone))
+    zone = settings_of(ctx).time_zone
+    echo_answer(listing, as_json, lambda answer: render_listing(answer, zone))
 
 
 @click.command()
@@ -176,7 +164,4 @@ def retry(ctx: click.Context, record_ids: tuple[str, ...], url: str | None, as_j
     client = worker_client(ctx, url)
     answer = call(lambda: client.retry(list(record_ids)) if record_ids
                   else client.retry(where=where), OPTIONS)
-    if as_json:
-        echo_json(answer)
-    else:
-        click.echo(render_retry(answer))
+    echo_answer(answer, as_json, render_retry)

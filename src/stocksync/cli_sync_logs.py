@@ -11,8 +11,8 @@ import click
 from stocksync.cli_http import (
     Params,
     call,
-    echo_json,
-    echo_more,
+    echo_answer,
+    echo_page,
     every_page,
     listed,
     paged,
@@ -80,11 +80,8 @@ def sync_logs_list(ctx: click.Context, limit: int | None, cursor: str | None, fo
     answer = every_page(worker_client(ctx, url).sync_logs,
                         paged(log_filter_params(**filters), limit, cursor), "entries",
                         follow_all, OPTIONS)
-    if as_json:
-        echo_json(answer)
-        return
-    click.echo(render_sync_logs(answer["entries"], settings_of(ctx).time_zone))
-    echo_more(answer)
+    zone = settings_of(ctx).time_zone
+    echo_page(answer, "entries", as_json, lambda items: render_sync_logs(items, zone))
 
 
 @sync_logs.command("show")
@@ -94,10 +91,8 @@ def sync_logs_list(ctx: click.Context, limit: int | None, cursor: str | None, fo
 def sync_logs_show(ctx: click.Context, record_id: str, url: str | None, as_json: bool) -> None:
     """One sync log entry, every field and detail."""
     entry = call(lambda: worker_client(ctx, url).sync_log(record_id))
-    if as_json:
-        echo_json(entry)
-    else:
-        click.echo(render_sync_log(entry, settings_of(ctx).time_zone))
+    zone = settings_of(ctx).time_zone
+    echo_answer(entry, as_json, lambda answer: render_sync_log(answer, zone))
 
 
 @sync_logs.command("resync")
@@ -120,7 +115,4 @@ def sync_logs_resync(ctx: click.Context, record_ids: tuple[str, ...], url: str |
     client = worker_client(ctx, url)
     answer = call(lambda: client.resync(list(record_ids)) if record_ids
                   else client.resync(where=where), OPTIONS)
-    if as_json:
-        echo_json(answer)
-    else:
-        click.echo(render_resync(answer))
+    echo_answer(answer, as_json, render_resync)

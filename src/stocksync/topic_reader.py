@@ -12,6 +12,17 @@ from kafka.consumer.fetcher import ConsumerRecord
 from stocksync.settings import Settings
 
 
+def end_offsets(settings: Settings, topic: str) -> dict[int, int]:
+    """Partition -> the offset the next message appended to it will get."""
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    try:
+        partitions = [TopicPartition(topic, p)
+                      for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        return {tp.partition: end for tp, end in consumer.end_offsets(partitions).items()}
+    finally:
+        consumer.close()
+
+
 def read_to_end(settings: Settings, topic: str, partitions: Iterable[int] | None = None,
                 timeout_s: float = 30.0) -> list[ConsumerRecord]:
     """Every record of `topic` (or of some of its partitions) up to its current end, in

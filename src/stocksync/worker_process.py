@@ -58,6 +58,14 @@ class WorkerProcess:
         self.token = token  # sent as a bearer token when the API requires one
         self.process: subprocess.Popen[bytes] | None = None
 
+    @classmethod
+    def in_home(cls, name: str, settings: Settings, token: str | None = None) -> WorkerProcess:
+        """A worker of `settings`' application with a free port, and its own state folder and
+        log in the settings' home."""
+        own = settings.with_overrides(web_port=free_port(),
+                                      data_dir=settings.home / f"worker-{name}")
+        return cls(name, own, log_path=settings.home / f"worker-{name}.log", token=token)
+
     @property
     def url(self) -> str:
         return self.settings.web_url

@@ -10,7 +10,6 @@ import urllib.parse
 from collections.abc import Sequence
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
 
 from stocksync.domain.events import (
     InventoryRefreshRequested,
@@ -40,7 +39,7 @@ from stocksync.domain.events import (
 from stocksync.domain.stock import fold, stock_view
 from stocksync.publisher import StockEventPublisher
 from stocksync.settings import Settings
-from stocksync.topic_reader import read_to_end
+from stocksync.topic_reader import end_offsets, read_to_end
 from stocksync.topics import STOCK_EVENTS, STOCK_EVENTS_DLQ, STOCK_EVENTS_REJECTED
 from tests.harness import WorkerProcess, eventually, settings_env
 
@@ -265,9 +264,4 @@ def expected_after_stock_in(qty: int, sku: str) -> dict:
 
 
 def _end_offsets(settings: Settings) -> dict:
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
-    topic = settings.topic(STOCK_EVENTS.name)
-    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
-    ends = consumer.end_offsets(partitions)
-    consumer.close()
-    return ends
+    return end_offsets(settings, settings.topic(STOCK_EVENTS.name))

@@ -87,7 +87,7 @@ class Fixture:
                               event_ids_table=self.event_ids,
                               topics=FoldTopics(dlq=self.dlq, rejected=self.rejected,
                                                 records=self.records, commands=self.commands),
-                              source_topic="stock-events", partitions=PARTITIONS)
+                              partitions=PARTITIONS)
         self.offsets: dict[int, int] = {}
 
     def message(self, value: bytes, key: bytes | None, partition: int | None = None) -> Event:
