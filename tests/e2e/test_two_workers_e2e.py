@@ -106,8 +106,10 @@ def test_two_workers_share_config_and_refresh_from_one(topics: Settings, tmp_pat
                      if m.timestamp >= started * 1000 and is_control(m.value)
                      and isinstance(decode_control(m.value), RefreshRequested)]
         assert refreshes, "the leader broadcast no periodic refresh"
-        # One worker broadcasts once per interval (two would double it).
-        assert len(refreshes) <= elapsed / interval + 1
+        # One worker broadcasts once per interval (two would double it: ~8 here). The timer
+        # keeps its average rate, so a late tick is followed by an early one: on a loaded
+        # machine one broadcast more than whole intervals fit (5 in 7.9 s) was seen.
+        assert len(refreshes) <= elapsed / interval + 2
         assert 1 == max(Counter(refreshes).values())
     finally:
         factory.stop_all()
