@@ -97,10 +97,14 @@ def create_app(settings: Settings, secrets: Mapping[str, str] | None = None) -> 
         extra_topic_configs={"cleanup.policy": "compact,delete",
                              "retention.ms": EVENT_IDS_RETENTION_MS},
     )
+    # A SKU's orders, a row each (streams/order_entries.py); forgotten ones are deleted.
+    orders_table = app.Table("orders", partitions=settings.partitions, key_type=bytes,
+                             value_type=bytes)
     fold = StockFold(
         codec=default_codec(),
         stock_table=TableWriter(stock_table, app),
         event_ids_table=TableWriter(event_ids_table, app),
+        orders_table=TableWriter(orders_table, app),
         topics=FoldTopics(dlq=raw_topic(STOCK_EVENTS_DLQ),
                           rejected=raw_topic(STOCK_EVENTS_REJECTED),
                           records=raw_topic(SYNC_RECORDS), commands=raw_topic(PUSH_COMMANDS)),

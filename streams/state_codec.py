@@ -23,6 +23,7 @@ def _schema_file(path: str) -> dict[str, Any]:
 _NAMED: dict[str, Any] = {}
 parse_schema(_schema_file("push/SyncRecord.avsc"), named_schemas=_NAMED)
 _SCHEMA = parse_schema(_schema_file("state/StoredSkuStock.avsc"), named_schemas=_NAMED)
+_ORDER_ENTRY = parse_schema(_schema_file("state/StoredOrderEntry.avsc"), named_schemas=_NAMED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +36,54 @@ class StoredStock:
         return self.listings or SkuListings.empty(self.stock.merchant_sku)
 
 
-def encode_stored(stored: StoredStock) -> bytes:
-    """Collections are written sorted: equal states give equal bytes, whatever their history."""
+@dataclass(frozen=True, slots=True)
+class OrderEntry:
+    """One order of a SKU as the orders table stores it (schemas/state/StoredOrderEntry.avsc)."""
+
+    batch_offset: int
+    order_id: str
+    order: Order | None
+    previous: Order | None
+
+    def as_of(self, applied_offset: int) -> Order | None:
+        """The order in the SKU state that has applied `applied_offset`."""
+        return self.order if self.batch_offset <= applied_offset else self.previous
+
+
+def encode_order_entry(entry: OrderEntry) -> bytes:
+    buffer = io.BytesIO()
+    schemaless_writer(buffer, _ORDER_ENTRY, {
+        "batch_offset": entry.batch_offset,
+        "order": _order_to_avro(entry.order_id, entry.order),
+        "previous": _order_to_avro(entry.order_id, entry.previous),
+    })
+    return buffer.getvalue()
+
+
+def decode_order_entry(data: bytes) -> OrderEntry:
+    record: dict[str, Any] = schemaless_reader(io.BytesIO(data), _ORDER_ENTRY, None)  # type: ignore[assignment]
+    either = record["order"] or record["previous"]
+    return OrderEntry(record["batch_offset"], either["order_id"] if either else "",
+                      _order_from_avro(record["order"]), _order_from_avro(record["previous"]))
+
+
+def _order_to_avro(order_id: str, order: Order | None) -> dict[str, Any] | None:
+    if order is None:
+        return None
+    return {"order_id": order_id, "warehouse_id": order.warehouse_id, "qty": order.qty,
+            "state": order.state.value, "closed_at": order.closed_at}
+
+
+def _order_from_avro(record: dict[str, Any] | None) -> Order | None:
+    if record is None:
+        return None
+    return Order(warehouse_id=record["warehouse_id"], qty=record["qty"],
+                 state=OrderState(record["state"]), closed_at=record["closed_at"])
+
+
+def encode_stored(stored: StoredStock, *, with_orders: bool = True) -> bytes:
+    """Collections are written sorted: equal states give equal bytes, whatever their history.
+    Without orders (the fold keeps them in a table of their own), the orders list is empty."""
     state = stored.stock
     record = {
         "applied_offset": stored.applied_offset,
@@ -46,11 +93,8 @@ def encode_stored(stored: StoredStock) -> bytes:
              "reserved": w.reserved, "incoming": w.incoming}
             for wid, w in sorted(state.warehouses.items())
         ],
-        "orders": [
-            {"order_id": oid, "warehouse_id": o.warehouse_id, "qty": o.qty,
-             "state": o.state.value, "closed_at": o.closed_at}
-            for oid, o in sorted(state.orders.items())
-        ],
+        "orders": [_order_to_avro(oid, o) for oid, o in sorted(state.orders.items())]
+        if with_orders else [],
         "purchase_orders": [
             {"warehouse_id": wid, "po_id": po_id, "remaining": remaining}
             for (wid, po_id), remaining in sorted(state.purchase_orders.items())
@@ -79,11 +123,7 @@ def decode_stored(data: bytes) -> StoredStock:
                                               reserved=w["reserved"], incoming=w["incoming"])
             for w in record["warehouses"]
         },
-        orders=OrderBook(
-            (o["order_id"], Order(warehouse_id=o["warehouse_id"], qty=o["qty"],
-                                  state=OrderState(o["state"]), closed_at=o["closed_at"]))
-            for o in record["orders"]
-        ),
+        orders=OrderBook((o["order_id"], _order_from_avro(o)) for o in record["orders"]),
         purchase_orders={(p["warehouse_id"], p["po_id"]): p["remaining"]
                          for p in record["purchase_orders"]},
         promotion_reserves={(r["warehouse_id"], r["store_id"]): r["qty"]

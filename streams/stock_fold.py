@@ -10,7 +10,10 @@ at their position in the partition's log.
 Delivery is at-least-once, so every step is idempotent:
 - a SKU's stored state carries the source offset it has applied (a SKU's events share one
   partition); a redelivered message at or below it is skipped;
-- a repeated ``event_id`` of the same SKU is rejected as DUPLICATE_EVENT, however late;
+- a repeated ``event_id`` of the same SKU is rejected as DUPLICATE_EVENT, however late (its
+  event-ids row holds the offset it was folded at, and counts once the SKU's value includes it);
+- a SKU's orders are rows of their own, written before its value and each carrying what it
+  replaced (streams/order_entries.py), so a value read with its rows is always consistent;
 - a batch's outputs are sent and acknowledged *before* its states are written, so a crash can
   repeat an output (same record ids: consumers dedup by id) but never lose one.
 
@@ -22,6 +25,7 @@ wall clock minus a grace. Which records are SKIPPED or pushed depends on the log
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -37,7 +41,8 @@ from stocksync.domain.push import (
     records_for_refresh,
     records_for_trigger,
 )
-from stocksync.domain.stock import Rejected, SkuStock, apply
+from stocksync.domain.orders import EMPTY_ORDER_BOOK
+from stocksync.domain.stock import OrderBook, Rejected, SkuStock, apply
 from stocksync.domain.sync import Cause, SyncRecord
 from stocksync.logs import get_logger
 from stocksync.schemas.codec import EventCodec, EventDecodeError
@@ -60,6 +65,7 @@ from stocksync.streams.fold_io import (
     send_all,
     source_headers,
 )
+from stocksync.streams.order_entries import order_rows, orders_as_of, orders_prefix
 from stocksync.streams.state_codec import StoredStock, decode_stored, encode_stored
 
 log = get_logger(__name__)
@@ -121,7 +127,8 @@ class _Pending:
     partition: int
     key: bytes
     stored: StoredStock
-    new_event_ids: list[bytes]
+    new_event_ids: list[tuple[bytes, int]]  # event-ids key, the offset of the event
+    orders_before: OrderBook  # the orders as stored: only what differs from them is written
 
 
 def log_time_ms(message: Any) -> int:
@@ -138,6 +145,7 @@ class StockFold:
         codec: EventCodec,
         stock_table: Any,
         event_ids_table: Any,
+        orders_table: Any,
         topics: FoldTopics,
         partitions: int,
         window_ms: int = 1000,
@@ -147,6 +155,7 @@ class StockFold:
         self._codec = codec
         self._stock = stock_table
         self._event_ids = event_ids_table
+        self._orders = orders_table
         self._topics = topics
         self._partitions = partitions
         self._window_ms = window_ms
@@ -160,6 +169,8 @@ class StockFold:
         self._last_offsets: dict[int, int] = {}  # partition -> last offset processed
         self._states: OrderedDict[bytes, StoredStock] = OrderedDict()  # SKU -> decoded state
         self._state_cache_size = state_cache_size
+        self._unpersisted_orders: set[bytes] = set()  # SKUs whose orders are in their value
+        self._forgotten_rows: dict[int, list[bytes]] = {}  # partition -> order rows to delete
 
     # -- batches -------------------------------------------------------------------------------
 
@@ -245,14 +256,15 @@ class StockFold:
 
     def _fold_sku(
         self, key: bytes, items: list[tuple[Any, StockEvent]], outputs: list[Output]
-    ) -> tuple[StoredStock, list[bytes]] | None:
+    ) -> tuple[StoredStock, list[tuple[bytes, int]], OrderBook] | None:
         stored = self._load(key)
         applied_offset = stored.applied_offset if stored else -1
         state = stored.stock if stored else SkuStock.empty(items[0][1].merchant_sku)
         listings = stored.listings_or_empty() if stored else None
         partition = items[0][0].message.partition
         config = self._config(partition)
-        new_ids: list[bytes] = []
+        durable = applied_offset  # what the stored value includes
+        new_ids: list[tuple[bytes, int]] = []
         seen_in_batch: set[bytes] = set()
         redelivered = False
         for faust_event, event in items:
@@ -263,12 +275,12 @@ class StockFold:
                 continue
             applied_offset = message.offset
             id_key = key + b"\x00" + event.event_id.encode()
-            if id_key in seen_in_batch or self._event_ids.get(partition, id_key) is not None:
+            if id_key in seen_in_batch or _folded(self._event_ids.get(partition, id_key), durable):
                 outputs.append(self._reject(message, DUPLICATE_EVENT,
                                             f"event_id {event.event_id} was already folded"))
                 continue
             seen_in_batch.add(id_key)
-            new_ids.append(id_key)
+            new_ids.append((id_key, message.offset))
             try:
                 result = apply(state, event)
             except Exception as exc:  # noqa: BLE001 - one poisonous event must not stop the fold
@@ -291,7 +303,8 @@ class StockFold:
                 outputs += self._emit(emitted)
         if stored is not None and applied_offset == stored.applied_offset and not redelivered:
             return None
-        return StoredStock(applied_offset=applied_offset, stock=state, listings=listings), new_ids
+        return (StoredStock(applied_offset=applied_offset, stock=state, listings=listings), new_ids,
+                stored.stock.orders if stored else EMPTY_ORDER_BOOK)
 
     # -- control messages ----------------------------------------------------------------------
 
@@ -350,7 +363,8 @@ class StockFold:
             listings, emitted = admit_all(stored.listings_or_empty(), records, self._window_ms)
             outputs += self._emit(emitted)
             pending[key] = _Pending(message.partition, key,
-                                    StoredStock(message.offset, stored.stock, listings), [])
+                                    StoredStock(message.offset, stored.stock, listings), [],
+                                    stored.stock.orders)
         self._watermarks[message.partition] = max(self._watermarks.get(message.partition, 0),
                                                   log_time_ms(message))
         await send_all(outputs)
@@ -388,9 +402,10 @@ class StockFold:
             outputs += self._emit(emitted)
             closed = StoredStock(stored.applied_offset, stored.stock, listings)
             if folded is not None:
-                pending[key] = _Pending(partition, key, closed, folded.new_event_ids)
+                pending[key] = _Pending(partition, key, closed, folded.new_event_ids,
+                                        folded.orders_before)
             else:
-                pending[key] = _Pending(partition, key, closed, [])
+                pending[key] = _Pending(partition, key, closed, [], stored.stock.orders)
 
     def _window_index(self, partition: int) -> dict[bytes, int]:
         """SKU -> earliest open window end, for one partition; built from the table once."""
@@ -410,7 +425,10 @@ class StockFold:
         for key in [key for key in self._states
                     if partition_of(key, self._partitions) in partitions]:
             del self._states[key]
+        self._unpersisted_orders = {key for key in self._unpersisted_orders
+                                    if partition_of(key, self._partitions) not in partitions}
         for partition in partitions:
+            self._forgotten_rows.pop(partition, None)
             self._configs.pop(partition, None)
             self._window_ends.pop(partition, None)
             self._watermarks.pop(partition, None)
@@ -430,10 +448,21 @@ class StockFold:
         if cached is not None:
             self._states.move_to_end(key)
             return cached
-        raw = self._stock.get(partition_of(key, self._partitions), key)
+        partition = partition_of(key, self._partitions)
+        raw = self._stock.get(partition, key)
         if raw is None:
             return None
         stored = decode_stored(raw)
+        orders, forgotten = orders_as_of(
+            self._orders.items_with_prefix(partition, orders_prefix(key)), stored.applied_offset)
+        if forgotten:
+            self._forgotten_rows.setdefault(partition, []).extend(forgotten)
+        if stored.stock.orders:  # written before orders had rows of their own
+            self._unpersisted_orders.add(key)
+            orders.update(stored.stock.orders.items())
+        if orders:
+            stored = dataclasses.replace(
+                stored, stock=dataclasses.replace(stored.stock, orders=OrderBook(orders)))
         self._cache(key, stored)
         return stored
 
@@ -447,24 +476,45 @@ class StockFold:
             self._states.popitem(last=False)
 
     async def _write(self, pending: Iterable[_Pending]) -> None:
-        """Write the batch's event ids, then its states, one batch per table and partition:
-        a state that includes an event is never stored before that event's id."""
+        """Write the batch's event ids and changed orders, then the SKUs' values, one batch per
+        table and partition: a SKU's value is never stored before the ids and orders it
+        includes (order rows carry what they replaced, for a value that is not written)."""
         ids: dict[int, list[tuple[bytes, bytes | None]]] = {}
+        orders: dict[int, list[tuple[bytes, bytes | None]]] = {
+            partition: [(key, None) for key in keys]  # deletes first: a row may come back
+            for partition, keys in self._forgotten_rows.items()}
+        self._forgotten_rows = {}
+        forgotten: dict[int, list[bytes]] = {}
         states: dict[int, list[tuple[bytes, bytes | None]]] = {}
         for item in pending:
+            partition, stored = item.partition, item.stored
             if item.new_event_ids:
-                ids.setdefault(item.partition, []).extend(
-                    (event_id_key, b"") for event_id_key in item.new_event_ids)
-            states.setdefault(item.partition, []).append((item.key, encode_stored(item.stored)))
-            self._cache(item.key, item.stored)
-            end = item.stored.listings_or_empty().next_window_end()
-            index = self._window_index(item.partition)
+                ids.setdefault(partition, []).extend(
+                    (id_key, str(offset).encode()) for id_key, offset in item.new_event_ids)
+            before = item.orders_before
+            if item.key in self._unpersisted_orders:
+                before = EMPTY_ORDER_BOOK
+                self._unpersisted_orders.discard(item.key)
+            rows, gone = order_rows(item.key, stored.applied_offset, before, stored.stock.orders)
+            if rows:
+                orders.setdefault(partition, []).extend(rows)
+            if gone:
+                forgotten.setdefault(partition, []).extend(gone)
+            states.setdefault(partition, []).append(
+                (item.key, encode_stored(stored, with_orders=False)))
+            self._cache(item.key, stored)
+            end = stored.listings_or_empty().next_window_end()
+            index = self._window_index(partition)
             if end is None:
                 index.pop(item.key, None)
             else:
                 index[item.key] = end
-        await asyncio.gather(*(self._event_ids.write(p, items) for p, items in ids.items()))
+        await asyncio.gather(*(self._event_ids.write(p, items) for p, items in ids.items()),
+                             *(self._orders.write(p, items) for p, items in orders.items()))
         await asyncio.gather(*(self._stock.write(p, items) for p, items in states.items()))
+        # The values say these orders are gone: their rows go with the next batch's.
+        for partition, keys in forgotten.items():
+            self._forgotten_rows.setdefault(partition, []).extend(keys)
 
     def _partition_keys(self, partition: int) -> list[bytes]:
         return [key for key in self._stock.keys(partition) if is_sku_key(key)]
@@ -515,6 +565,15 @@ class StockFold:
         headers = [(HEADER_REJECTION, reason.encode()), (HEADER_DETAIL, detail.encode()),
                    *source_headers(message)]
         return Output(self._topics.rejected, message.key, message.value, headers)
+
+
+def _folded(event_id_row: bytes | None, durable_offset: int) -> bool:
+    """Whether the event an event-ids row names is in the SKU's stored value. The row holds the
+    offset it was folded at; a row the value does not include yet (a crash between the two
+    writes) is no duplicate: that event is being folded again. Rows of old workers are empty."""
+    if event_id_row is None:
+        return False
+    return not event_id_row or int(event_id_row) <= durable_offset
 
 
 def _affected_stores(old: SyncConfig, new: SyncConfig) -> frozenset[str]:

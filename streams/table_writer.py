@@ -40,6 +40,14 @@ class TableWriter:
         store = self._table.data
         return store._visible_keys(store._db_for_partition(partition))
 
+    def items_with_prefix(self, partition: int, prefix: bytes) -> Iterable[tuple[bytes, bytes]]:
+        """The partition's keys that start with `prefix`, and their values (RocksDB keeps keys
+        sorted: the read starts at the prefix and stops after it)."""
+        for key, value in self._table.data._db_for_partition(partition).items(from_key=prefix):
+            if not key.startswith(prefix):
+                return
+            yield key, value
+
     async def write(self, partition: int, items: Sequence[tuple[bytes, bytes | None]]) -> None:
         """Put (value None: delete) `items` into the table's `partition`, changelog first."""
         if not items:

@@ -69,6 +69,10 @@ class Table(dict):
             return super().keys()
         return list(self.partitions.get(partition, {}))
 
+    def items_with_prefix(self, partition: int, prefix: bytes) -> list[tuple[bytes, bytes]]:
+        return sorted((key, value) for key, value in self.partitions.get(partition, {}).items()
+                      if key.startswith(prefix) and value is not None)
+
     async def write(self, partition: int, items: list[tuple[bytes, bytes | None]]) -> None:
         self.journal.append(self.name)
         for key, value in items:
@@ -82,9 +86,10 @@ class Fixture:
         self.journal: list[str] = []
         self.stock = Table(self.journal, "stock")
         self.event_ids = Table(self.journal, "event-ids")
+        self.orders = Table(self.journal, "orders")
         self.dlq, self.rejected, self.records, self.commands = Topic(), Topic(), Topic(), Topic()
         self.fold = StockFold(codec=default_codec(), stock_table=self.stock,
-                              event_ids_table=self.event_ids,
+                              event_ids_table=self.event_ids, orders_table=self.orders,
                               topics=FoldTopics(dlq=self.dlq, rejected=self.rejected,
                                                 records=self.records, commands=self.commands),
                               partitions=PARTITIONS)
