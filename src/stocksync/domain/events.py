@@ -38,8 +38,12 @@ class Reason(str, enum.Enum):
     @property
     def trigger_number(self) -> int | None:
         """The reason's number in PRODUCT.md §2 (1-17); None for the two extra events."""
-        position = list(Reason).index(self) + 1
-        return position if position <= 17 else None
+        return _TRIGGER_NUMBERS[self]
+
+
+# Looked up once per folded event: computed once, not by listing the enum each time.
+_TRIGGER_NUMBERS = {reason: position if position <= 17 else None
+                    for position, reason in enumerate(Reason, start=1)}
 
 
 class OrderStatus(str, enum.Enum):
