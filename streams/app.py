@@ -20,6 +20,7 @@ from stocksync.streams.history_api import register_history_api
 from stocksync.streams.history_projection import register_history_projection
 from stocksync.streams.http_errors import json_errors
 from stocksync.streams.openapi import register_openapi
+from stocksync.streams.outcome_replay import register_outcome_replay
 from stocksync.streams.push_agent import register_push_agent
 from stocksync.streams.refresh_api import register_refresh_api
 from stocksync.streams.scatter import Scatter
@@ -111,12 +112,15 @@ def create_app(settings: Settings, secrets: Mapping[str, str] | None = None) -> 
         partitions=settings.partitions,
         window_ms=settings.window_ms,
         grace_ms=settings.window_grace_ms,
+        until_ms=settings.replay_until_ms,
     )
 
     agents = settings.agent_set
     if "fold" in agents:
         _register_fold(app, settings, fold, stock_events)
-    guard = Guard(parse_tokens(settings.api_tokens))
+    guard = Guard(parse_tokens(settings.api_tokens),
+                  read_only=f"{settings.app_id} is a replay: it changes nothing"
+                  if settings.replay else None)
     register_stock_api(app, stock_table, fold, stock_events.get_topic_name(), guard)
     register_config_api(app, settings, guard)
     register_refresh_api(app, stock_events, settings.partitions, guard)
@@ -125,7 +129,9 @@ def create_app(settings: Settings, secrets: Mapping[str, str] | None = None) -> 
         scatter = Scatter(app, settings.partitions, guard)
         register_history_api(app, settings, history, stock_events, scatter, guard)
         register_sync_log_api(app, settings, scatter, guard)
-    if "push" in agents:
+    if "push" in agents and settings.replay:
+        register_outcome_replay(app, settings)
+    elif "push" in agents:
         register_push_agent(app, settings, secrets or {})
     register_openapi(app)
     return StockApp(app=app, fold=fold, stock_table=stock_table)
@@ -148,7 +154,8 @@ def _register_fold(app: faust.App, settings: Settings, fold: StockFold, stock_ev
         fold.forget_partitions(tp.partition for tp in revoked
                                if tp.topic == stock_events.get_topic_name())
 
-    register_config_relay(app, settings, stock_events)
+    if not settings.replay:  # a replay's config changes are the snapshots in the log
+        register_config_relay(app, settings, stock_events)
 
 
 async def _idle_partitions(app: faust.App, fold: StockFold, topic: str) -> list[int]:

@@ -68,8 +68,10 @@ Handler = Callable[..., Awaitable[Response]]
 class Guard:
     """Wraps view methods so that they answer only to a token of at least a given role."""
 
-    def __init__(self, tokens: ApiTokens) -> None:
+    def __init__(self, tokens: ApiTokens, read_only: str | None = None) -> None:
         self._tokens = tokens
+        # Why nothing may be changed here (a replay's worker), or None.
+        self._read_only = read_only
 
     def requires(self, role: Role) -> Callable[[Handler], Handler]:
         def decorate(handler: Handler) -> Handler:
@@ -85,6 +87,8 @@ class Guard:
         return decorate
 
     def refusal(self, view: View, request: Request, role: Role) -> Response | None:
+        if self._read_only is not None and role >= Role.OPERATOR:
+            return view.json({"error": self._read_only}, status=403)
         if not self._tokens.enabled:
             return None
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")

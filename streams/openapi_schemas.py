@@ -142,6 +142,7 @@ SCHEMAS: dict[str, Schema] = {
                   "applied": INTEGER, "rejected": INTEGER, "dead_lettered": INTEGER,
                   "redelivered_skipped": INTEGER, "controls_applied": INTEGER,
                   "records_skipped": INTEGER, "records_pushed": INTEGER,
+                  "open_windows": INTEGER, "beyond_until": INTEGER,
                   "rejections_by_reason": {"type": "object", "additionalProperties": INTEGER}},
                  description="this worker's counters since it started", closed=False),
     "Store": obj({"store_id": STRING, "nickname": STRING, "marketplace": STRING,

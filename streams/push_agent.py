@@ -85,7 +85,7 @@ def register_push_agent(app: faust.App, settings: Settings,
                  store_sku=result.store_sku, status=result.status.value, qty=result.pushed_qty,
                  attempts=result.attempts,
                  failure=result.failure_code.value if result.failure_code else None)
-        return _result_outputs(result, record, results, records, settings.partitions)
+        return result_outputs(result, record, results, records, settings.partitions)
 
     @app.agent(commands, name="push-to-marketplaces")
     async def push(stream: faust.StreamT[bytes]) -> None:
@@ -97,15 +97,15 @@ def register_push_agent(app: faust.App, settings: Settings,
     return follower
 
 
-def _result_outputs(result: PushResult, record: SyncRecord, results: Any,
+def result_outputs(result: PushResult, record: SyncRecord, results: Any,
                     records: Any, partitions: int) -> list[Output]:
     """The result for the connector's log, and the record with its final status for the
     sync history (a later status overwrites an earlier one under the record id)."""
     return [Output(results, result.record_id.encode(), encode_push_result(result)),
-            history_output(records, _with_outcome(record, result), partitions)]
+            history_output(records, with_outcome(record, result), partitions)]
 
 
-def _with_outcome(record: SyncRecord, result: PushResult) -> SyncRecord:
+def with_outcome(record: SyncRecord, result: PushResult) -> SyncRecord:
     if result.status is SyncStatus.SUCCESSFULLY:
         return replace(record, status=SyncStatus.SUCCESSFULLY)
     return replace(record, status=SyncStatus.FAILED, failure_code=result.failure_code,

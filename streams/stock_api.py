@@ -40,6 +40,7 @@ def register_stock_api(app: faust.App, stock_table: Any, fold: Any, source_topic
                     if tp.topic == source_topic
                 ) if _ready(app) else [],
                 "config_versions": fold.config_versions(),
+                "open_windows": fold.open_windows(),
                 **fold.counters.as_dict(),
             })
 

@@ -88,6 +88,7 @@ class FoldCounters:
     controls_applied: int = 0
     records_skipped: int = 0
     records_pushed: int = 0
+    beyond_until: int = 0  # a replay's messages logged after its --until: read, not folded
     batches: int = 0  # batches taken from the stream: messages / batches is the mean size
     # Where the batches' time went (seconds): folding, waiting for the outputs' acks, writing.
     fold_s: float = 0.0
@@ -104,6 +105,7 @@ class FoldCounters:
             "controls_applied": self.controls_applied,
             "records_skipped": self.records_skipped,
             "records_pushed": self.records_pushed,
+            "beyond_until": self.beyond_until,
             "batches": self.batches,
             "fold_s": round(self.fold_s, 3),
             "send_s": round(self.send_s, 3),
@@ -151,6 +153,7 @@ class StockFold:
         window_ms: int = 1000,
         grace_ms: int = 100,
         state_cache_size: int = 20_000,
+        until_ms: int | None = None,
     ) -> None:
         self._codec = codec
         self._stock = stock_table
@@ -160,6 +163,7 @@ class StockFold:
         self._partitions = partitions
         self._window_ms = window_ms
         self._grace_ms = grace_ms
+        self._until_ms = until_ms
         self.counters = FoldCounters()
         self._lock = asyncio.Lock()
         self._last_batch_at = 0.0  # monotonic time the last batch finished
@@ -180,6 +184,8 @@ class StockFold:
             self.counters.batches += 1
             segment: list[Any] = []
             for event in events:
+                if self._beyond_until(event.message):
+                    continue
                 if is_control(event.message.value):
                     await self._fold_segment(segment)
                     segment = []
@@ -188,6 +194,19 @@ class StockFold:
                     segment.append(event)
             await self._fold_segment(segment)
             self._last_batch_at = time.monotonic()
+
+    def _beyond_until(self, message: Any) -> bool:
+        """A replay with --until reads what was logged later but folds none of it (the
+        partition still counts as processed up to it, so its windows close when idle)."""
+        if self._until_ms is None or log_time_ms(message) <= self._until_ms:
+            return False
+        self._last_offsets[message.partition] = message.offset
+        self.counters.beyond_until += 1
+        return True
+
+    def open_windows(self) -> int:
+        """Listings' windows not yet closed, in the partitions this worker has indexed."""
+        return sum(len(index) for index in self._window_ends.values())
 
     def quiet_for(self, seconds: float) -> bool:
         """No batch is being folded, and none finished within `seconds`."""
@@ -207,7 +226,8 @@ class StockFold:
         for event in events:
             message = event.message
             touched.add(message.partition)
-            self._last_offsets[message.partition] = message.offset
+            self._last_offsets[message.partition] = max(
+                self._last_offsets.get(message.partition, -1), message.offset)
             self._watermarks[message.partition] = max(
                 self._watermarks.get(message.partition, 0), log_time_ms(message))
         # Windows the batch's log time closes go out with the batch, and a SKU folded and

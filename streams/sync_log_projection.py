@@ -46,6 +46,8 @@ def register_sync_log_projection(app: faust.App, settings: Settings) -> SyncLogT
                           value_type=bytes),
         topic=source, source_topic=source.get_topic_name())
 
+    until = settings.replay_until_ms
+
     @app.agent(source, name="project-sync-logs")
     async def project_sync_logs(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
@@ -60,6 +62,8 @@ def register_sync_log_projection(app: faust.App, settings: Settings) -> SyncLogT
                 continue
             if entry.log_time < retention_cutoff(now_ms(), settings.history_retention_ms):
                 continue  # already out of the history (a replay)
+            if until is not None and entry.log_time > until:
+                continue  # a replay's --until
             apply_entry_to_table(tables, entry)
 
     prune_on_timer(app, settings.history_prune_interval_s, settings.history_retention_ms,

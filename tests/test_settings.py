@@ -32,3 +32,23 @@ def test_bad_values_name_the_variable(variable: str, value: str, words: str) -> 
 
 def test_tokens_never_reach_a_repr() -> None:
     assert "secret" not in repr(Settings(api_tokens="operator:secret"))
+
+
+def test_a_replay_goes_back_through_the_environment() -> None:
+    settings = Settings(app_id="r1", replay=True, replay_until_ms=1_767_225_600_000)
+    assert settings == Settings.from_env(settings.to_env())
+    assert Settings.from_env({"STOCKSYNC_REPLAY": "no"}).replay is False
+    with pytest.raises(SettingsError, match="STOCKSYNC_REPLAY"):
+        Settings.from_env({"STOCKSYNC_REPLAY": "maybe"})
+
+
+def test_a_replay_reads_the_log_and_writes_only_its_own_derived_topics() -> None:
+    live = Settings(topic_prefix="t.", app_id="shop")
+    replay = live.for_app("shop-replay")
+    assert live.for_app("shop") == live
+    assert replay.replay and replay.app_id == "shop-replay"
+    for log_topic in ("stock-events", "config", "push-results", "sync-logs"):
+        assert replay.topic(log_topic) == live.topic(log_topic) == f"t.{log_topic}"
+    for derived in ("sync-records", "push-commands", "stock-events.dlq", "stock-events.rejected"):
+        assert live.topic(derived) == f"t.{derived}"
+        assert replay.topic(derived) == f"t.shop-replay.{derived}"

@@ -18,6 +18,12 @@ class SettingsError(ValueError):
 
 AGENTS = ("fold", "push", "history")
 
+# Topics an application derives from the log. A replay (issue 6) writes its own copies, named
+# after its app id; the log topics (stock-events, config, push-results, sync-logs, ...) are
+# shared: a replay only reads them.
+DERIVED_TOPICS = frozenset({"sync-records", "push-commands", "stock-events.dlq",
+                            "stock-events.rejected"})
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -58,6 +64,11 @@ class Settings:
     agents: str = "fold,push,history"
     # Operator tokens, "viewer:<token>,operator:<token>"; a secret: never printed.
     api_tokens: str = field(default="", repr=False)
+    # A replay application (`stocksync replay`): reads the log, writes only its own derived
+    # topics and tables, pushes nothing (outcomes come from push-results), accepts no change.
+    replay: bool = False
+    # A replay folds only what reached the log at or before this instant (epoch ms).
+    replay_until_ms: int | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -120,8 +131,24 @@ class Settings:
         return f"http://{self.web_host}:{self.web_port}"
 
     def topic(self, name: str) -> str:
-        """The full name of a project topic under this settings' prefix."""
+        """The full name of a project topic under this settings' prefix; a replay's derived
+        topics are its own, named after its app id."""
+        if self.replay and name in DERIVED_TOPICS:
+            return f"{self.topic_prefix}{self.app_id}.{name}"
         return f"{self.topic_prefix}{name}"
+
+    def for_app(self, app_id: str) -> Settings:
+        """The settings that read application `app_id`: these settings' own app, or a replay."""
+        return replace(self, app_id=app_id, replay=self.replay or app_id != self.app_id)
+
+
+def _boolean(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("must be true or false")
 
 
 def _positive_float(raw: str) -> float:
@@ -154,4 +181,6 @@ _ENV_VARS: dict[str, tuple[str, Any]] = {
     "time_zone": ("STOCKSYNC_TIME_ZONE", str),
     "agents": ("STOCKSYNC_AGENTS", str),
     "api_tokens": ("STOCKSYNC_API_TOKENS", str),
+    "replay": ("STOCKSYNC_REPLAY", _boolean),
+    "replay_until_ms": ("STOCKSYNC_REPLAY_UNTIL_MS", int),
 }

@@ -200,7 +200,7 @@ def _answers() -> list[tuple[str, Any]]:
         ("Store", store_to_avro(store)), ("SyncRule", rule_to_avro(rule)),
         ("StockView", stock_view(stock)),
         ("Stats", {"worker": "http://127.0.0.1:6066", "ready": True, "assigned_partitions": [0],
-                   "config_versions": {"0": 3}, **FoldCounters().as_dict()}),
+                   "config_versions": {"0": 3}, "open_windows": 0, **FoldCounters().as_dict()}),
     ]
 
 
