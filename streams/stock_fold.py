@@ -37,6 +37,7 @@ from stocksync.domain.push import (
     SkuListings,
     SyncConfig,
     admit_all,
+    affected_stores,
     close_all_due,
     records_for_refresh,
     records_for_trigger,
@@ -349,7 +350,7 @@ class StockFold:
             return  # redelivered, or relayed again: this partition has it already
         new = SyncConfig(rules={r.name: r for r in snapshot.rules},
                          stores={s.store_id: s for s in snapshot.stores})
-        affected = _affected_stores(old, new)
+        affected = affected_stores(old, new)
         if affected:
             # Re-push what the change affects, before the new version is recorded: a crash in
             # between repeats the re-push (SKUs already done are skipped by their offsets).
@@ -594,13 +595,3 @@ def _folded(event_id_row: bytes | None, durable_offset: int) -> bool:
     if event_id_row is None:
         return False
     return not event_id_row or int(event_id_row) <= durable_offset
-
-
-def _affected_stores(old: SyncConfig, new: SyncConfig) -> frozenset[str]:
-    """Stores whose listed quantities may differ under `new`: their rule or store changed."""
-    affected = set()
-    for store_id in new.rules_by_store:
-        if (old.rules_by_store.get(store_id) != new.rules_by_store.get(store_id)
-                or old.stores.get(store_id) != new.stores.get(store_id)):
-            affected.add(store_id)
-    return frozenset(affected)

@@ -5,6 +5,7 @@
     listings, emitted = admit_all(listings, made, window_ms)   # SKIPPED markers, PENDING pushes
     listings, emitted = close_all_due(listings, watermark)     # PENDING pushes of closed windows
     result = replay_pushes(log, config)                        # the reference over a whole log
+    report = what_if(log, rules, since=t)                      # the log under other rules
 
 No Faust, Kafka, I/O, clock or randomness here: only log time, event time and the standard library.
 """
@@ -20,7 +21,14 @@ from stocksync.domain.dedup import (
     window_start,
 )
 from stocksync.domain.listings import NO_LISTING_STATE, ListingState, OpenWindow, SkuListings
-from stocksync.domain.push_replay import LoggedEvent, PushReplay, replay_pushes
+from stocksync.domain.push_replay import (
+    LogEntry,
+    LoggedConfig,
+    LoggedEvent,
+    LoggedRefresh,
+    PushReplay,
+    replay_pushes,
+)
 from stocksync.domain.rules import (
     available_sum,
     listed_for_sum,
@@ -33,6 +41,7 @@ from stocksync.domain.sync_config import (
     ConfigProblem,
     ProblemCode,
     SyncConfig,
+    affected_stores,
     validate_config,
 )
 from stocksync.domain.sync_records import (
@@ -49,7 +58,10 @@ __all__ = [
     "UNKNOWN_MARKETPLACE",
     "ConfigProblem",
     "ListingState",
+    "LogEntry",
+    "LoggedConfig",
     "LoggedEvent",
+    "LoggedRefresh",
     "OpenWindow",
     "ProblemCode",
     "PushReplay",
@@ -57,6 +69,7 @@ __all__ = [
     "SyncConfig",
     "admit",
     "admit_all",
+    "affected_stores",
     "available_sum",
     "close",
     "close_all",

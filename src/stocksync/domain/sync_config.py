@@ -46,6 +46,19 @@ class SyncConfig:
 EMPTY_CONFIG = SyncConfig({}, {})
 
 
+def affected_stores(old: SyncConfig, new: SyncConfig) -> frozenset[str]:
+    """Stores whose listed quantities may differ under `new`: their rule or store changed. A
+    configuration change re-pushes their listings."""
+    affected = set()
+    for store_id in new.rules_by_store:
+        if (
+            old.rules_by_store.get(store_id) != new.rules_by_store.get(store_id)
+            or old.stores.get(store_id) != new.stores.get(store_id)
+        ):
+            affected.add(store_id)
+    return frozenset(affected)
+
+
 class ProblemCode(str, enum.Enum):
     STORE_IN_TWO_RULES = "STORE_IN_TWO_RULES"  # two enabled rules push to one store
     UNKNOWN_STORE = "UNKNOWN_STORE"  # a rule pushes to a store that is not configured
