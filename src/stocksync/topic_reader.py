@@ -4,7 +4,7 @@ producers keep appending (a consumer that stops "when idle" may never stop)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
@@ -27,29 +27,58 @@ def read_to_end(settings: Settings, topic: str, partitions: Iterable[int] | None
                 timeout_s: float = 30.0) -> list[ConsumerRecord]:
     """Every record of `topic` (or of some of its partitions) up to its current end, in
     partition then offset order."""
+    return sorted(iter_records(settings, topic, partitions, timeout_s=timeout_s),
+                  key=lambda r: (r.partition, r.offset))
+
+
+def iter_records(settings: Settings, topic: str, partitions: Iterable[int] | None = None, *,
+                 until_ms: int | None = None,
+                 timeout_s: float = 30.0) -> Iterator[ConsumerRecord]:
+    """The records of `topic` (or of some of its partitions) from their start up to the end
+    each has when the read begins, or with `until_ms` only those appended before the first
+    record whose timestamp is later than `until_ms` (the log up to that instant). In offset
+    order per partition; partitions interleave. TimeoutError when the read makes no progress
+    for `timeout_s`."""
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers,
                              enable_auto_commit=False)
     try:
-        deadline = time.monotonic() + timeout_s
-        known = consumer.partitions_for_topic(topic)
-        while not known:
-            # A topic created a moment ago may not be in the metadata yet.
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"topic {topic} is not in the cluster's metadata")
-            time.sleep(0.2)
-            consumer.topics()  # refreshes the metadata
-            known = consumer.partitions_for_topic(topic)
+        known = _partitions_of(consumer, topic, timeout_s)
         numbers = sorted(partitions if partitions is not None else known)
         assigned = [TopicPartition(topic, p) for p in numbers]
         consumer.assign(assigned)
         consumer.seek_to_beginning(*assigned)
-        ends = consumer.end_offsets(assigned)
-        records: list[ConsumerRecord] = []
+        ends = _bounds(consumer, assigned, until_ms)
+        deadline = time.monotonic() + timeout_s
         while any(consumer.position(tp) < ends[tp] for tp in assigned):
             if time.monotonic() > deadline:
-                raise TimeoutError(f"could not read {topic} to its end within {timeout_s}s")
+                raise TimeoutError(f"reading {topic} made no progress within {timeout_s}s")
             for tp, batch in consumer.poll(timeout_ms=500).items():
-                records += [record for record in batch if record.offset < ends[tp]]
-        return sorted(records, key=lambda r: (r.partition, r.offset))
+                deadline = time.monotonic() + timeout_s
+                yield from (record for record in batch if record.offset < ends[tp])
     finally:
         consumer.close()
+
+
+def _partitions_of(consumer: KafkaConsumer, topic: str, timeout_s: float) -> set[int]:
+    deadline = time.monotonic() + timeout_s
+    known = consumer.partitions_for_topic(topic)
+    while not known:
+        # A topic created a moment ago may not be in the metadata yet.
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"topic {topic} is not in the cluster's metadata")
+        time.sleep(0.2)
+        consumer.topics()  # refreshes the metadata
+        known = consumer.partitions_for_topic(topic)
+    return known
+
+
+def _bounds(consumer: KafkaConsumer, assigned: list[TopicPartition],
+            until_ms: int | None) -> dict[TopicPartition, int]:
+    """Per partition, the offset the read stops before: its end now, or the first offset logged
+    after `until_ms` (the broker's time index answers that without reading the log)."""
+    ends = consumer.end_offsets(assigned)
+    if until_ms is None:
+        return ends
+    later = consumer.offsets_for_times({tp: until_ms + 1 for tp in assigned})
+    return {tp: ends[tp] if later.get(tp) is None else min(ends[tp], later[tp].offset)
+            for tp in assigned}
