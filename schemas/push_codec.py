@@ -23,6 +23,7 @@ from stocksync.domain.sync import (
     SyncRule,
     SyncStatus,
 )
+from stocksync.domain.sync_config import SyncConfig
 
 from .object_codec import ObjectCodec
 
@@ -217,6 +218,11 @@ class ConfigSnapshot:
     version: int
     stores: tuple[Store, ...]
     rules: tuple[SyncRule, ...]
+
+    def sync_config(self) -> SyncConfig:
+        """The configuration the snapshot carries, as push decisions read it."""
+        return SyncConfig(rules={r.name: r for r in self.rules},
+                          stores={s.store_id: s for s in self.stores})
 
 
 @dataclass(frozen=True, slots=True)

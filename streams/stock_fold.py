@@ -348,8 +348,7 @@ class StockFold:
         version, old = self._configs_entry(message.partition)
         if snapshot.version <= version:
             return  # redelivered, or relayed again: this partition has it already
-        new = SyncConfig(rules={r.name: r for r in snapshot.rules},
-                         stores={s.store_id: s for s in snapshot.stores})
+        new = snapshot.sync_config()
         affected = affected_stores(old, new)
         if affected:
             # Re-push what the change affects, before the new version is recorded: a crash in
@@ -546,9 +545,7 @@ class StockFold:
             raw = self._stock.get(partition, CONFIG_KEY)  # each partition has its own copy
             snapshot = decode_control(raw) if raw is not None else None
             if isinstance(snapshot, ConfigSnapshot):
-                entry = (snapshot.version, SyncConfig(
-                    rules={r.name: r for r in snapshot.rules},
-                    stores={s.store_id: s for s in snapshot.stores}))
+                entry = (snapshot.version, snapshot.sync_config())
             else:
                 entry = (-1, SyncConfig({}, {}))
             self._configs[partition] = entry
