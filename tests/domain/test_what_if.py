@@ -65,18 +65,18 @@ def test_80_percent_instead_of_100_lists_a_fifth_less() -> None:
     assert (Side(3, 0, 35), Side(3, 0, 28)) == (row.actual, row.what_if)
     assert (3, -25, 10, 0, 0) == (row.compared, row.qty_diff_sum, row.max_abs_diff,
                                   row.only_actual, row.only_what_if)
-    assert -25 / 3 == row.qty_diff_mean
+    assert -25 / 3 == row.qty_diff_mean == row.as_dict()["qty_diff_mean"]
     assert (1, Side(3, 0), Side(3, 0), -25) == (report.listings, report.actual, report.what_if,
                                                 report.qty_diff_sum)
 
 
 def test_only_triggers_logged_since_the_start_are_reported() -> None:
     """Since 2 000: the two sales' pushes only, though the log before them is replayed; until
-    1 999: the first push only."""
+    2 000 (excluded): the first push only."""
     log = selling(config(rule())).entries
     [row] = what_if(log, {"R1": rule(percent=80)}, since=2_000).rows
     assert (Side(2, 0, 35), Side(2, 0, 28), -15) == (row.actual, row.what_if, row.qty_diff_sum)
-    [row] = what_if(log, {"R1": rule(percent=80)}, since=0, until=1_999).rows
+    [row] = what_if(log, {"R1": rule(percent=80)}, since=0, until=2_000).rows
     assert (Side(1, 0, 50), Side(1, 0, 40)) == (row.actual, row.what_if)
 
 
@@ -92,6 +92,8 @@ def test_identical_rules_make_no_difference() -> None:
     log = selling(config(rule(percent=90, buffer=2))).entries
     report = what_if(log, {"R1": rule(percent=90, buffer=2)}, since=0)
     assert ((), 1, 0) == (report.rows, report.listings, report.qty_diff_sum)
+    assert {"actual": {"pushes": 3, "zero_outs": 0}, "what_if": {"pushes": 3, "zero_outs": 0},
+            "qty_diff_sum": 0} == report.as_dict()["totals"]
     assert report.actual == report.what_if == Side(3, 0)
 
 

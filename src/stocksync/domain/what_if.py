@@ -9,15 +9,17 @@ as in the live application. Both runs see the same log, so their dedup windows a
 aligned intervals of log time: the pushes of one listing are compared window by window.
 
 Per listing (store, store SKU, merchant SKU), over pushes whose trigger reached the log within
-[since, until]: pushes and zero-outs (pushes of quantity 0) in each run, the last pushed quantity,
-and for the windows both runs pushed in, the differences of the quantities (what-if - actual).
+[since, until) (until excluded, as in the history queries): pushes and zero-outs (pushes of
+quantity 0) in each run, the last pushed quantity, and for the windows both runs pushed in, the
+differences of the quantities (what-if - actual).
 Only listings that differ are reported, the largest difference first.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from stocksync.domain.dedup import DEFAULT_WINDOW_MS, window_start
 from stocksync.domain.push_replay import LogEntry, replay_pushes
@@ -57,16 +59,29 @@ class ListingDiff:
     def differs(self) -> bool:
         return bool(self.max_abs_diff or self.only_actual or self.only_what_if)
 
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "qty_diff_mean": self.qty_diff_mean}
+
 
 @dataclass(frozen=True, slots=True)
 class WhatIfReport:
     since: int
-    until: int | None
+    until: int | None  # excluded
     rows: tuple[ListingDiff, ...]  # only listings that differ, the largest difference first
     listings: int  # listings either run pushed to within the range
     actual: Side = field(default_factory=Side)  # totals (last_qty unused)
     what_if: Side = field(default_factory=Side)
     qty_diff_sum: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for JSON."""
+        totals = {name: {"pushes": side.pushes, "zero_outs": side.zero_outs}
+                  for name, side in (("actual", self.actual), ("what_if", self.what_if))}
+        return {
+            "since": self.since, "until": self.until, "listings": self.listings,
+            "differing": len(self.rows), "totals": {**totals, "qty_diff_sum": self.qty_diff_sum},
+            "rows": [row.as_dict() for row in self.rows],
+        }  # fmt: skip
 
 
 def what_if(
@@ -92,7 +107,7 @@ def compare_pushes(
     until: int | None = None,
     window_ms: int = DEFAULT_WINDOW_MS,
 ) -> WhatIfReport:
-    """The report comparing two runs' pushes (in emitted order) over [since, until]."""
+    """The report comparing two runs' pushes (in emitted order) over [since, until)."""
     ours = _by_window(actual, since, until, window_ms)
     theirs = _by_window(changed, since, until, window_ms)
     keys = ours.keys() | theirs.keys()
@@ -117,7 +132,7 @@ def _by_window(
     window is the latest push)."""
     found: dict[ListingKey, dict[int, int]] = {}
     for push in pushes:
-        if push.log_time < since or (until is not None and push.log_time > until):
+        if push.log_time < since or (until is not None and push.log_time >= until):
             continue
         windows = found.setdefault((push.store_id, push.store_sku, push.merchant_sku), {})
         start = window_start(push.log_time, window_ms)
