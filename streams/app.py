@@ -121,7 +121,7 @@ def create_app(settings: Settings, secrets: Mapping[str, str] | None = None) -> 
     guard = Guard(parse_tokens(settings.api_tokens),
                   read_only=f"{settings.app_id} is a replay: it changes nothing"
                   if settings.replay else None)
-    register_stock_api(app, stock_table, fold, stock_events.get_topic_name(), guard)
+    register_stock_api(app, stock_table, fold, stock_events.get_topic_name(), guard, settings)
     register_config_api(app, settings, guard)
     register_refresh_api(app, stock_events, settings.partitions, guard)
     if "history" in agents:

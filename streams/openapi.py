@@ -109,6 +109,9 @@ def _role_errors(role: Role | None) -> dict[int, str | None]:
 
 _SCATTERED = {503: None}  # answered by gathering every worker's partitions
 _SKU = _path("sku", "a merchant SKU")
+_AS_OF = {"name": "as_of", "in": "query", "required": False, "schema": STRING,
+          "description": "an instant: epoch ms, an ISO 8601 time (without offset: in the worker's "
+                         "STOCKSYNC_TIME_ZONE) or an ISO date (its first instant)"}
 _RECORD_QUERY = [*RECORD_FILTER_PARAMETERS.values(), *PAGING_PARAMETERS.values()]
 _LOG_QUERY = [*LOG_FILTER_PARAMETERS.values(), *PAGING_PARAMETERS.values()]
 
@@ -118,8 +121,11 @@ def _paths() -> dict[str, Schema]:
     return {
         "/stock/{sku}": {"get": _operation(
             "getStock", "A merchant SKU's stock per warehouse and in total", viewer,
-            ref("StockView"), tag="stock", parameters=[_SKU],
-            errors={404: "unknown merchant SKU"})},
+            ref("StockView"), tag="stock", parameters=[_SKU, _AS_OF],
+            errors={400: None, 404: "unknown merchant SKU (at that instant: no event of it yet)"},
+            description="With `as_of`, the stock as it was at that instant: the worker that "
+                        "takes the request folds the SKU's events logged up to then (a read of "
+                        "its partition from the start).")},
         "/stats": {"get": _operation(
             "getStats", "What this worker did, and whether it is ready", viewer, ref("Stats"),
             tag="stock")},

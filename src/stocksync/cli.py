@@ -153,18 +153,42 @@ def worker(ctx: click.Context, web_port: int | None, web_host: str | None,
 @click.argument("sku")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--url", default=None, help="A worker's base URL (default: this settings' worker).")
+@click.option("--as-of", help="The stock as it was at this instant, folded from the log (no "
+                              "worker needed): epoch ms, ISO time or date (STOCKSYNC_TIME_ZONE).")
 @click.pass_context
-def stock(ctx: click.Context, sku: str, as_json: bool, url: str | None) -> None:
+def stock(ctx: click.Context, sku: str, as_json: bool, url: str | None,
+          as_of: str | None) -> None:
     """Print a merchant SKU's stock per warehouse and in total."""
     from stocksync.client import WorkerClient, WorkerError
     from stocksync.render import render_stock
 
-    client = WorkerClient(url or _settings(ctx).web_url, token=os.environ.get("STOCKSYNC_API_TOKEN"))
-    try:
-        view = client.stock(sku)
-    except WorkerError as exc:
-        raise click.ClickException(str(exc)) from exc
+    if as_of is not None:
+        view = _stock_as_of(_settings(ctx), sku, as_of)
+    else:
+        client = WorkerClient(url or _settings(ctx).web_url,
+                              token=os.environ.get("STOCKSYNC_API_TOKEN"))
+        try:
+            view = client.stock(sku)
+        except WorkerError as exc:
+            raise click.ClickException(str(exc)) from exc
     click.echo(json.dumps(view, indent=2) if as_json else render_stock(view))
+
+
+def _stock_as_of(settings: Settings, sku: str, as_of: str) -> dict:
+    from stocksync.cli_whatif import reading_the_log
+    from stocksync.projections.query_errors import QueryError
+    from stocksync.stock_as_of import parse_as_of, stock_as_of
+
+    try:
+        instant = parse_as_of(as_of, settings)
+    except QueryError as exc:
+        raise click.BadParameter(exc.message, param_hint="--as-of") from None
+    with reading_the_log(settings):
+        view = stock_as_of(settings, sku, instant)
+    if view is None:
+        raise click.ClickException(f"unknown merchant SKU {sku!r}: no event of it was logged "
+                                   f"by {as_of}")
+    return view
 
 
 @main.command()
@@ -230,12 +254,14 @@ def _register_groups() -> None:
     from stocksync.cli_config import rules, stores
     from stocksync.cli_records import records, retry
     from stocksync.cli_sync_logs import sync_logs
+    from stocksync.cli_whatif import whatif
 
     main.add_command(stores)
     main.add_command(rules)
     main.add_command(records)
     main.add_command(retry)
     main.add_command(sync_logs)
+    main.add_command(whatif)
 
 
 _register_groups()
