@@ -4,6 +4,7 @@ their only producer is stocksync (upstream bytes go through the strict event dec
 
 from __future__ import annotations
 
+import copy
 import io
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -23,8 +24,10 @@ class ObjectCodec:
     def __init__(self, schemas: Iterable[Mapping[str, Any]]) -> None:
         self._writers: dict[str, tuple[bytes, Any]] = {}
         self._readers: dict[bytes, tuple[str, Any]] = {}
+        self._schemas: dict[str, dict[str, Any]] = {}
         for schema in schemas:
-            name = _full_name(schema)
+            name = full_name(schema)
+            self._schemas[name] = copy.deepcopy(dict(schema))
             parsed = parse_schema(dict(schema))
             header = MAGIC + schema_fingerprint(dict(schema))
             self._writers[name] = (header, parsed)
@@ -50,12 +53,17 @@ class ObjectCodec:
             raise MalformedBodyError(f"{name}: {exc}") from exc
         return name, record  # type: ignore[return-value]
 
+    def schema(self, name: str) -> dict[str, Any]:
+        """A copy of the schema (JSON) of the record called `name`, for files that embed it."""
+        return copy.deepcopy(self._schemas[name])
+
     def knows(self, data: bytes) -> bool:
         """True if `data` carries the fingerprint of one of this codec's schemas."""
         return (data is not None and len(data) >= HEADER_SIZE and data[:2] == MAGIC
                 and bytes(data[2:HEADER_SIZE]) in self._readers)
 
 
-def _full_name(schema: Mapping[str, Any]) -> str:
+def full_name(schema: Mapping[str, Any]) -> str:
+    """The record's name with its namespace."""
     name = schema["name"]
     return name if "." in name else f"{schema['namespace']}.{name}"

@@ -250,20 +250,25 @@ def _parse_epoch_ms(value: Any) -> int:
 
 def event_to_json(event: StockEvent) -> dict[str, Any]:
     """The event as a JSON-ready dict: reason symbol first, ISO-8601 UTC times, enum symbols."""
-    obj: dict[str, Any] = {"reason": event.REASON.value}
+    values = event_values(event)
+    return {"reason": event.REASON.value, **values,
+            "occurred_at": iso_utc(values["occurred_at"])}
+
+
+def event_values(event: StockEvent) -> dict[str, Any]:
+    """The event's fields as plain data (enum symbols, lists, epoch ms): its Avro datum."""
+    values: dict[str, Any] = {}
     for field in dataclasses.fields(event):
         value = getattr(event, field.name)
-        if field.name == "occurred_at":
-            value = _iso_utc(value)
-        elif isinstance(value, enum.Enum):
+        if isinstance(value, enum.Enum):
             value = value.value
         elif isinstance(value, tuple):
             value = list(value)
-        obj[field.name] = value
-    return obj
+        values[field.name] = value
+    return values
 
 
-def _iso_utc(epoch_ms: int) -> str | int:
+def iso_utc(epoch_ms: int) -> str | int:
     """``2024-05-01T12:00:00.000Z``; epoch ms itself when outside the years 1-9999."""
     try:
         moment = _EPOCH + dt.timedelta(milliseconds=epoch_ms)
