@@ -110,18 +110,30 @@ def topics_list(ctx: click.Context) -> None:
 # -- publishing --------------------------------------------------------------------------------
 
 @main.command()
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.File("rb"))
 @click.pass_context
 def publish(ctx: click.Context, file: click.utils.LazyFile) -> None:
-    """Publish stock events from a JSON-lines FILE (- for stdin). Nothing is sent unless every
-    line is valid."""
+    """Publish stock events from a JSON-lines FILE (- for stdin), or an Avro export of
+    stock-events (`stocksync export stock-events`) to the partitions it came from. Nothing is
+    sent unless every line or row is valid."""
+    import io
+
+    from stocksync.cli_export import publish_avro_export
     from stocksync.event_json import EventFileError, read_event_lines
+    from stocksync.exporting.reimport import is_avro_file
     from stocksync.publisher import StockEventPublisher
 
+    content = io.BytesIO(file.read())
+    if is_avro_file(content.getvalue()):
+        publish_avro_export(_settings(ctx), content)
+        return
     try:
-        events = read_event_lines(file)
+        events = read_event_lines(io.TextIOWrapper(content, encoding="utf-8"))
     except EventFileError as exc:
         click.echo(str(exc), err=True)
+        ctx.exit(2)
+    except UnicodeDecodeError as exc:
+        click.echo(f"neither JSON lines (UTF-8) nor an Avro export: {exc}", err=True)
         ctx.exit(2)
     with StockEventPublisher(_settings(ctx)) as publisher:
         count = publisher.publish(events)
@@ -252,6 +264,7 @@ def demo(ctx: click.Context) -> None:
 
 def _register_groups() -> None:
     from stocksync.cli_config import rules, stores
+    from stocksync.cli_export import export
     from stocksync.cli_records import records, retry
     from stocksync.cli_sync_logs import sync_logs
     from stocksync.cli_whatif import whatif
@@ -261,6 +274,7 @@ def _register_groups() -> None:
     main.add_command(records)
     main.add_command(retry)
     main.add_command(sync_logs)
+    main.add_command(export)
     main.add_command(whatif)
 
 

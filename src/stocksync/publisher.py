@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 from kafka import KafkaProducer
+from kafka.producer.future import FutureRecordMetadata
 
 from stocksync.domain.events import StockEvent
 from stocksync.schemas.codec import EventCodec, default_codec
@@ -25,6 +27,15 @@ def ordered_producer(settings: Settings, client: str) -> KafkaProducer:
     )
 
 
+class PlacedMessage(NamedTuple):
+    """A message bound for one partition (an export published again)."""
+
+    partition: int
+    key: bytes | None
+    value: bytes | None
+    timestamp_ms: int | None = None
+
+
 class StockEventPublisher:
     """Encodes events as Avro single-object messages and sends them keyed by merchant SKU.
 
@@ -39,16 +50,26 @@ class StockEventPublisher:
 
     def publish(self, events: Iterable[StockEvent]) -> int:
         messages = [(event.merchant_sku.encode(), self._codec.encode(event)) for event in events]
-        futures = [self._producer.send(self._topic, key=key, value=value)
-                   for key, value in messages]
-        self._producer.flush()
-        for future in futures:
-            future.get(timeout=30)  # raises the send error, if any
-        return len(messages)
+        return self._settle([self._producer.send(self._topic, key=key, value=value)
+                             for key, value in messages])
 
     def publish_raw(self, key: bytes | None, value: bytes) -> None:
         """Send bytes as they are: for tests and tools that feed foreign producers' output."""
         self._producer.send(self._topic, key=key, value=value).get(timeout=30)
+
+    def publish_placed(self, messages: Sequence[PlacedMessage]) -> int:
+        """Send each message to its own partition, in order: each partition's log keeps the
+        order of the sequence."""
+        return self._settle([self._producer.send(self._topic, key=m.key, value=m.value,
+                                                 partition=m.partition,
+                                                 timestamp_ms=m.timestamp_ms)
+                             for m in messages])
+
+    def _settle(self, futures: list[FutureRecordMetadata]) -> int:
+        self._producer.flush()
+        for future in futures:
+            future.get(timeout=30)  # raises the send error, if any
+        return len(futures)
 
     def close(self) -> None:
         self._producer.close()
