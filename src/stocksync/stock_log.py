@@ -17,7 +17,12 @@ from stocksync.domain.push import LogEntry, LoggedConfig, LoggedEvent, LoggedRef
 from stocksync.domain.sync import Cause
 from stocksync.logs import get_logger
 from stocksync.schemas.codec import EventCodec, EventDecodeError, default_codec
-from stocksync.schemas.push_codec import ConfigSnapshot, decode_control, is_control
+from stocksync.schemas.push_codec import (
+    ConfigSnapshot,
+    RefreshRequested,
+    decode_control,
+    is_control,
+)
 from stocksync.settings import Settings
 from stocksync.streams.fold_io import partition_of
 from stocksync.topic_reader import iter_records
@@ -61,12 +66,16 @@ def logged_entry(message: ConsumerRecord, codec: EventCodec, partitions: int) ->
     return LoggedEvent(event, message.timestamp, _cause(event.event_id, message))
 
 
-def _control(message: ConsumerRecord) -> LogEntry:
+def _control(message: ConsumerRecord) -> LogEntry | None:
     control = decode_control(message.value)
     cause = _cause(control.control_id, message)
     if isinstance(control, ConfigSnapshot):
         return LoggedConfig(control.version, control.sync_config(), message.timestamp, cause)
-    return LoggedRefresh(frozenset(control.store_ids) or None, message.timestamp, cause)
+    if isinstance(control, RefreshRequested):
+        return LoggedRefresh(frozenset(control.store_ids) or None, message.timestamp, cause)
+    # Any other control message decides nothing the reference pipeline needs: it closes
+    # windows by log time, at each event, which emits what closing at a marker would.
+    return None
 
 
 def _cause(event_id: str, message: ConsumerRecord) -> Cause:
