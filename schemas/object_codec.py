@@ -53,6 +53,10 @@ class ObjectCodec:
             raise MalformedBodyError(f"{name}: {exc}") from exc
         return name, record  # type: ignore[return-value]
 
+    def names(self) -> tuple[str, ...]:
+        """The full names of the records this codec encodes, in the order it was given them."""
+        return tuple(self._schemas)
+
     def schema(self, name: str) -> dict[str, Any]:
         """A copy of the schema (JSON) of the record called `name`, for files that embed it."""
         return copy.deepcopy(self._schemas[name])

@@ -40,7 +40,9 @@ def test_every_registry_topic_but_the_dead_letters_exports() -> None:
 
 
 def test_stock_events_hold_every_event_and_the_control_messages() -> None:
-    assert EVENT_NAMES | CONTROL_NAMES == set(topic_values("stock-events").record_names)
+    names = set(topic_values("stock-events").record_names)
+    assert EVENT_NAMES | CONTROL_NAMES <= names
+    assert all(name.startswith("io.stocksync.control.") for name in names - EVENT_NAMES)
     assert EVENT_NAMES == set(topic_values("stock-events.rejected").record_names)
 
 

@@ -20,7 +20,6 @@ from stocksync.schemas.object_codec import ObjectCodec, full_name
 from stocksync.schemas.push_codec import (
     CONFIG_SNAPSHOT,
     PUSH_RESULT,
-    REFRESH_REQUESTED,
     STORE,
     SYNC_RECORD,
     SYNC_RULE,
@@ -39,6 +38,8 @@ from stocksync.topics import (
     SYNC_RECORDS,
     TopicSpec,
 )
+
+CONTROL_NAMESPACE = CONFIG_SNAPSHOT.rpartition(".")[0]
 
 Decode = Callable[[bytes], tuple[str, dict[str, Any]]]
 
@@ -74,8 +75,11 @@ def event_schemas() -> tuple[Schema, ...]:
 
 
 def control_schemas() -> tuple[Schema, ...]:
-    """The control messages the config relay and refreshes write into stock-events."""
-    return push_codec().schema(CONFIG_SNAPSHOT), push_codec().schema(REFRESH_REQUESTED)
+    """The control messages stocksync writes into every stock-events partition (configuration
+    snapshots, refresh requests, ...): every io.stocksync.control record of the push codec."""
+    codec = push_codec()
+    return tuple(codec.schema(name) for name in codec.names()
+                 if name.startswith(f"{CONTROL_NAMESPACE}."))
 
 
 def _stock_events(spec: TopicSpec, with_control: bool) -> TopicValues:
