@@ -33,6 +33,8 @@ STORE = "io.stocksync.config.Store"
 SYNC_RULE = "io.stocksync.config.SyncRule"
 CONFIG_SNAPSHOT = "io.stocksync.control.ConfigSnapshot"
 REFRESH_REQUESTED = "io.stocksync.control.RefreshRequested"
+WINDOW_TICK = "io.stocksync.control.WindowTick"
+CONTROL_NAMES = frozenset({CONFIG_SNAPSHOT, REFRESH_REQUESTED, WINDOW_TICK})
 
 
 def _schema_file(path: str) -> dict[str, Any]:
@@ -61,7 +63,16 @@ def _control_schemas(store: dict[str, Any], rule: dict[str, Any]) -> list[dict[s
             {"name": "store_ids", "type": {"type": "array", "items": "string"}, "default": []},
         ],
     }
-    return [snapshot, refresh]
+    tick = {
+        "type": "record", "name": "WindowTick", "namespace": "io.stocksync.control",
+        "doc": "Close the partition's dedup windows that end at or before this message's log "
+               "time. The owner of an idle partition writes it once a window is due, so windows "
+               "close at a position of the log, where a replay closes them too.",
+        "fields": [
+            {"name": "control_id", "type": "string"},
+        ],
+    }
+    return [snapshot, refresh, tick]
 
 
 @functools.cache
@@ -231,7 +242,12 @@ class RefreshRequested:
     store_ids: tuple[str, ...] = ()  # empty: every store
 
 
-ControlMessage = ConfigSnapshot | RefreshRequested
+@dataclass(frozen=True, slots=True)
+class WindowTick:
+    control_id: str
+
+
+ControlMessage = ConfigSnapshot | RefreshRequested | WindowTick
 
 
 def encode_control(message: ControlMessage) -> bytes:
@@ -241,6 +257,8 @@ def encode_control(message: ControlMessage) -> bytes:
             "stores": [store_to_avro(s) for s in sorted(message.stores, key=lambda s: s.store_id)],
             "rules": [rule_to_avro(r) for r in sorted(message.rules, key=lambda r: r.name)],
         })
+    if isinstance(message, WindowTick):
+        return push_codec().encode(WINDOW_TICK, {"control_id": message.control_id})
     return push_codec().encode(REFRESH_REQUESTED, {"control_id": message.control_id,
                                                    "store_ids": list(message.store_ids)})
 
@@ -253,6 +271,8 @@ def decode_control(data: bytes) -> ControlMessage:
             stores=tuple(store_from_avro(s) for s in record["stores"]),
             rules=tuple(rule_from_avro(r) for r in record["rules"]),
         )
+    if name == WINDOW_TICK:
+        return WindowTick(control_id=record["control_id"])
     _expect(name, REFRESH_REQUESTED)
     return RefreshRequested(control_id=record["control_id"],
                             store_ids=tuple(record["store_ids"]))
@@ -265,7 +285,7 @@ def is_control(data: bytes | None) -> bool:
     codec = push_codec()
     if not codec.knows(data):
         return False
-    return codec.decode(data)[0] in (CONFIG_SNAPSHOT, REFRESH_REQUESTED)
+    return codec.decode(data)[0] in CONTROL_NAMES
 
 
 def _expect(actual: str, expected: str) -> None:

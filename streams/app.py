@@ -38,7 +38,7 @@ from stocksync.topics import (
 
 # Remembered event ids only guard against late duplicates; their changelog may age out.
 EVENT_IDS_RETENTION_MS = str(30 * 24 * 3600 * 1000)
-# How often idle partitions' windows are checked: well inside the 250 ms close target.
+# How often idle partitions are checked for due windows: well inside the 250 ms close target.
 WINDOW_TICK_S = 0.05
 QUIET_S = 0.25
 
@@ -108,7 +108,8 @@ def create_app(settings: Settings, secrets: Mapping[str, str] | None = None) -> 
         orders_table=TableWriter(orders_table, app),
         topics=FoldTopics(dlq=raw_topic(STOCK_EVENTS_DLQ),
                           rejected=raw_topic(STOCK_EVENTS_REJECTED),
-                          records=raw_topic(SYNC_RECORDS), commands=raw_topic(PUSH_COMMANDS)),
+                          records=raw_topic(SYNC_RECORDS), commands=raw_topic(PUSH_COMMANDS),
+                          log=None if settings.replay else raw_topic(STOCK_EVENTS)),
         partitions=settings.partitions,
         window_ms=settings.window_ms,
         grace_ms=settings.window_grace_ms,
@@ -143,11 +144,12 @@ def _register_fold(app: faust.App, settings: Settings, fold: StockFold, stock_ev
         async for events in stream.take_events(settings.batch_size, settings.batch_within_s):
             await fold.process(events)
 
-    @app.timer(WINDOW_TICK_S)
-    async def close_idle_windows() -> None:
-        idle = await _idle_partitions(app, fold, stock_events.get_topic_name())
-        if idle:
-            await fold.close_idle_windows(int(time.time() * 1000), idle)
+    if not settings.replay:  # a replay closes windows at the ticks the log already holds
+        @app.timer(WINDOW_TICK_S)
+        async def tick_idle_partitions() -> None:
+            idle = await _idle_partitions(app, fold, stock_events.get_topic_name())
+            if idle:
+                await fold.tick_idle_partitions(int(time.time() * 1000), idle)
 
     @app.on_partitions_revoked.connect
     async def _forget(app: faust.App, revoked: set[TP], **kwargs: Any) -> None:  # noqa: ARG001

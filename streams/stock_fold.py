@@ -50,7 +50,9 @@ from stocksync.schemas.codec import EventCodec, EventDecodeError
 from stocksync.schemas.push_codec import (
     ConfigSnapshot,
     RefreshRequested,
+    WindowTick,
     decode_control,
+    encode_control,
     is_control,
 )
 from stocksync.streams.fold_io import (
@@ -76,6 +78,9 @@ KEY_MISMATCH = "KEY_MISMATCH"
 WRONG_PARTITION = "WRONG_PARTITION"
 DUPLICATE_EVENT = "DUPLICATE_EVENT"
 FOLD_ERROR = "FOLD_ERROR"  # a fault in our fold, not in the event: logged with its traceback
+# A tick not folded back within this long (lost, or its log time was still before the window's
+# end) is sent again.
+TICK_RESEND_S = 1.0
 
 
 @dataclass
@@ -121,6 +126,7 @@ class FoldTopics:
     rejected: Any
     records: Any
     commands: Any
+    log: Any = None  # stock-events itself, for window ticks (None: a replay, which never writes)
 
 
 @dataclass
@@ -176,6 +182,7 @@ class StockFold:
         self._state_cache_size = state_cache_size
         self._unpersisted_orders: set[bytes] = set()  # SKUs whose orders are in their value
         self._forgotten_rows: dict[int, list[bytes]] = {}  # partition -> order rows to delete
+        self._ticks_sent: dict[int, float] = {}  # partition -> when its tick was sent (monotonic)
 
     # -- batches -------------------------------------------------------------------------------
 
@@ -339,6 +346,8 @@ class StockFold:
             return
         if isinstance(control, ConfigSnapshot):
             await self._apply_config(faust_event, control)
+        elif isinstance(control, WindowTick):
+            await self._apply_tick(message)
         else:
             await self._apply_refresh(faust_event, control)
         self.counters.controls_applied += 1
@@ -392,17 +401,36 @@ class StockFold:
 
     # -- windows -------------------------------------------------------------------------------
 
-    async def close_idle_windows(self, now_ms: int, idle_partitions: Iterable[int]) -> None:
-        """Advance idle partitions' watermarks to the wall clock (less the grace) and close."""
-        async with self._lock:
-            outputs: list[Output] = []
-            pending: dict[bytes, _Pending] = {}
-            for partition in idle_partitions:
-                self._watermarks[partition] = max(self._watermarks.get(partition, 0),
-                                                  now_ms - self._grace_ms)
-                self._close_due(partition, self._watermarks[partition], outputs, pending)
-            await send_all(outputs)
-            await self._write(pending.values())
+    async def tick_idle_partitions(self, now_ms: int, idle_partitions: Iterable[int]) -> None:
+        """Ask the log to close the windows of idle partitions that are due by the wall clock
+        (less the grace): a WindowTick into the partition closes them once it is folded, at its
+        log time, so they close at a position of the log and a replay closes them there too.
+        (Closing on the wall clock alone would not replay: a message appended just before can
+        still be on its way to this worker.) One tick at a time per partition."""
+        due_by = now_ms - self._grace_ms
+        outputs = []
+        for partition in idle_partitions:
+            sent = self._ticks_sent.get(partition)
+            if sent is not None and time.monotonic() - sent < TICK_RESEND_S:
+                continue
+            index = self._window_index(partition)
+            if index and min(index.values()) <= due_by:
+                self._ticks_sent[partition] = time.monotonic()
+                tick = WindowTick(f"tick-{partition}-{now_ms}")
+                outputs.append(Output(self._topics.log, None, encode_control(tick),
+                                      partition=partition))
+        await send_all(outputs)
+
+    async def _apply_tick(self, message: Any) -> None:
+        partition = message.partition
+        self._ticks_sent.pop(partition, None)
+        watermark = self._watermarks[partition] = max(self._watermarks.get(partition, 0),
+                                                      log_time_ms(message))
+        outputs: list[Output] = []
+        pending: dict[bytes, _Pending] = {}
+        self._close_due(partition, watermark, outputs, pending)
+        await send_all(outputs)
+        await self._write(pending.values())
 
     def _close_due(self, partition: int, watermark: int, outputs: list[Output],
                    pending: dict[bytes, _Pending]) -> None:
@@ -453,6 +481,7 @@ class StockFold:
             self._window_ends.pop(partition, None)
             self._watermarks.pop(partition, None)
             self._last_offsets.pop(partition, None)
+            self._ticks_sent.pop(partition, None)
 
     def last_offset(self, partition: int) -> int | None:
         return self._last_offsets.get(partition)

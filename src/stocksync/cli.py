@@ -266,6 +266,7 @@ def _register_groups() -> None:
     from stocksync.cli_config import rules, stores
     from stocksync.cli_export import export
     from stocksync.cli_records import records, retry
+    from stocksync.cli_replay import compare, replay
     from stocksync.cli_sync_logs import sync_logs
     from stocksync.cli_whatif import whatif
 
@@ -276,6 +277,8 @@ def _register_groups() -> None:
     main.add_command(sync_logs)
     main.add_command(export)
     main.add_command(whatif)
+    main.add_command(replay)
+    main.add_command(compare)
 
 
 _register_groups()

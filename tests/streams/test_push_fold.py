@@ -10,6 +10,7 @@ from stocksync.domain.sync import Store, SyncRule, SyncStatus
 from stocksync.schemas.push_codec import (
     ConfigSnapshot,
     RefreshRequested,
+    WindowTick,
     decode_sync_record,
     encode_control,
 )
@@ -29,6 +30,18 @@ def control(fx: Fixture, message: ConfigSnapshot | RefreshRequested, partition: 
     offset = fx.offsets.get(partition, 0)
     fx.offsets[partition] = offset + 1
     return Event(Message(None, encode_control(message), partition, offset, at_ms / 1000))
+
+
+def close_idle(fx: Fixture, now_ms: int, partition: int) -> None:
+    """The idle timer at `now_ms`: the tick it writes, folded back at that log time, closes
+    the partition's due windows."""
+    before = len(fx.log.sent)
+    asyncio.run(fx.fold.tick_idle_partitions(now_ms, [partition]))
+    for (_, value, _), sent_to in zip(fx.log.sent[before:], fx.log.partitions[before:]):
+        assert sent_to == partition
+        offset = fx.offsets.get(partition, 0)
+        fx.offsets[partition] = offset + 1
+        fx.process([Event(Message(None, value, partition, offset, now_ms / 1000))])
 
 
 def event_at(fx: Fixture, event, at_ms: int) -> Event:
@@ -69,7 +82,7 @@ def test_a_burst_in_one_window_pushes_only_the_last_record() -> None:
     # Step 2: 10 stock-ins within the window [T0+1000, T0+2000).
     fx.process([event_at(fx, stock_in(n, 1), T0 + 1000 + n) for n in range(10)])
     # Step 3: an idle watermark past the window's end closes it.
-    asyncio.run(fx.fold.close_idle_windows(T0 + 3000, [p]))
+    close_idle(fx, T0 + 3000, p)
     records = sent_records(fx.records)
     skipped = [r for r in records if r.status is SyncStatus.SKIPPED]
     pushed = [r for r in records if r.status is SyncStatus.PENDING]
@@ -89,17 +102,17 @@ def test_a_config_change_repushes_affected_listings_once() -> None:
     p = _partition()
     fx.process([control(fx, snapshot(1), p, T0), event_at(fx, mapping(1, "S1", "S1-A"), T0),
                 event_at(fx, stock_in(2, 152), T0 + 5)])
-    asyncio.run(fx.fold.close_idle_windows(T0 + 5000, [p]))
+    close_idle(fx, T0 + 5000, p)
     before = len(fx.commands.sent)
     # Step 1: the rule drops to 30 %: the listing is pushed again, with 45.
     change = control(fx, snapshot(2, percent="30"), p, T0 + 6000)
     fx.process([change])
-    asyncio.run(fx.fold.close_idle_windows(T0 + 9000, [p]))
+    close_idle(fx, T0 + 9000, p)
     repushed = [decode_sync_record(v) for _, v, _ in fx.commands.sent[before:]]
     assert [45] == [r.after_qty for r in repushed]
     # Step 2: the same snapshot again (redelivered or relayed twice): nothing new.
     fx.process([control(fx, snapshot(2, percent="30"), p, T0 + 9500)])
-    asyncio.run(fx.fold.close_idle_windows(T0 + 12000, [p]))
+    close_idle(fx, T0 + 12000, p)
     assert before + 1 == len(fx.commands.sent)
 
 
@@ -109,10 +122,10 @@ def test_a_refresh_request_pushes_every_listing_of_the_partition() -> None:
     p = _partition()
     fx.process([control(fx, snapshot(1), p, T0), event_at(fx, mapping(1, "S1", "S1-A"), T0),
                 event_at(fx, mapping(2, "S2", "S2-A"), T0), event_at(fx, stock_in(3, 7), T0)])
-    asyncio.run(fx.fold.close_idle_windows(T0 + 5000, [p]))
+    close_idle(fx, T0 + 5000, p)
     before = len(fx.commands.sent)
     fx.process([control(fx, RefreshRequested("refresh-1"), p, T0 + 6000)])
-    asyncio.run(fx.fold.close_idle_windows(T0 + 9000, [p]))
+    close_idle(fx, T0 + 9000, p)
     refreshed = sorted((r.store_sku, r.after_qty, r.reason.value)
                        for r in (decode_sync_record(v) for _, v, _ in fx.commands.sent[before:]))
     assert [("S1-A", 7, "REFRESH_INVENTORY"), ("S2-A", 7, "REFRESH_INVENTORY")] == refreshed
@@ -128,3 +141,47 @@ def test_redelivered_triggers_emit_no_second_record() -> None:
     sent = len(fx.records.sent)
     fx.process(batch)
     assert sent == len(fx.records.sent)
+
+
+def test_windows_close_at_the_ticks_position_in_the_log_not_on_the_clock() -> None:
+    """The idle timer only writes a tick; the window closes when the tick is folded, at the
+    tick's log time. A tick logged before the window's end closes nothing."""
+    fx = Fixture()
+    p = _partition()
+    fx.process([control(fx, snapshot(1), p, T0), event_at(fx, mapping(1, "S1", "S1-A"), T0),
+                event_at(fx, stock_in(2, 5), T0 + 1500)])
+    pushed = len(fx.commands.sent)
+    asyncio.run(fx.fold.tick_idle_partitions(T0 + 3000, [p]))
+    asyncio.run(fx.fold.tick_idle_partitions(T0 + 3050, [p]))  # one tick at a time
+    assert 1 == len(fx.log.sent) and [p] == fx.log.partitions
+    assert pushed == len(fx.commands.sent)  # nothing closed on the clock
+    # The same tick, had the broker logged it before the window's end: still open.
+    tick = fx.log.sent[0][1]
+    fx.process([control_bytes(fx, tick, p, T0 + 1999)])
+    assert pushed == len(fx.commands.sent)
+    fx.process([control_bytes(fx, tick, p, T0 + 2000)])
+    assert [5] == [decode_sync_record(v).after_qty for _, v, _ in fx.commands.sent[pushed:]]
+
+
+def test_the_same_log_cut_into_other_batches_emits_the_same_records() -> None:
+    """What a replay relies on: batches are cut by timing, the output depends on the log."""
+    def run(batch_size: int) -> list:
+        fx = Fixture()
+        p = _partition()
+        log = [control(fx, snapshot(1), p, T0), event_at(fx, mapping(1, "S1", "S1-A"), T0),
+               event_at(fx, mapping(2, "S2", "S2-A"), T0 + 10)]
+        log += [event_at(fx, stock_in(10 + n, n + 1), T0 + 300 * n) for n in range(12)]
+        log.insert(9, control_bytes(fx, encode_control(WindowTick("t-1")), p, T0 + 2100))
+        for start in range(0, len(log), batch_size):
+            fx.process(log[start:start + batch_size])
+        return [(r.record_id, r.status, r.superseded_by) for r in sent_records(fx.records)]
+
+    whole = run(100)
+    assert whole == run(1) == run(4)
+    assert {SyncStatus.SKIPPED, SyncStatus.PENDING} == {status for _, status, _ in whole}
+
+
+def control_bytes(fx: Fixture, value: bytes, partition: int, at_ms: int) -> Event:
+    offset = fx.offsets.get(partition, 0)
+    fx.offsets[partition] = offset + 1
+    return Event(Message(None, value, partition, offset, at_ms / 1000))

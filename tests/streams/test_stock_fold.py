@@ -88,10 +88,12 @@ class Fixture:
         self.event_ids = Table(self.journal, "event-ids")
         self.orders = Table(self.journal, "orders")
         self.dlq, self.rejected, self.records, self.commands = Topic(), Topic(), Topic(), Topic()
+        self.log = Topic()  # stock-events itself: the window ticks the fold writes
         self.fold = StockFold(codec=default_codec(), stock_table=self.stock,
                               event_ids_table=self.event_ids, orders_table=self.orders,
                               topics=FoldTopics(dlq=self.dlq, rejected=self.rejected,
-                                                records=self.records, commands=self.commands),
+                                                records=self.records, commands=self.commands,
+                                                log=self.log),
                               partitions=PARTITIONS)
         self.offsets: dict[int, int] = {}
 
