@@ -152,7 +152,9 @@ def test_as_of_several_instants_equals_the_fold_of_the_log_up_to_them(workers,
     second = sorted(r.timestamp for r in records if ends[0] < r.timestamp <= ends[1])
     instants = [min(r.timestamp for r in records) - 1, ends[0], second[len(second) // 2],
                 ends[1], ends[1] + 1, ends[2]]
-    assert 5 == len({json.dumps(reference(records, a, instant, topics.partitions))
+    # Before everything, after each burst: four states of A at least (the mid-burst instant
+    # adds one only when the broker gave the burst's messages different times).
+    assert 4 <= len({json.dumps(reference(records, a, instant, topics.partitions))
                      for instant in instants})
     # Step 2: every instant, every SKU, over HTTP.
     for instant in instants:
