@@ -24,12 +24,12 @@ from stocksync.settings import Settings
 from stocksync.streams.event_context import event_context
 from stocksync.streams.fold_io import RAW, Output, RawTopic, history_output, send_all
 from stocksync.streams.push_agent import PUSH_BATCH, TableLastPushed, with_outcome
-from stocksync.topic_reader import read_to_end
+from stocksync.topic_reader import iter_records
 from stocksync.topics import PUSH_COMMANDS, PUSH_RESULTS, SYNC_RECORDS
 
 log = get_logger(__name__)
 
-OUTCOMES_READ_TIMEOUT_S = 600.0
+OUTCOMES_STALL_S = 60.0
 
 
 def logged_outcomes(settings: Settings) -> dict[str, PushResult]:
@@ -37,8 +37,9 @@ def logged_outcomes(settings: Settings) -> dict[str, PushResult]:
     delivered twice has two; the live sync history holds the later one."""
     outcomes: dict[str, PushResult] = {}
     until = settings.replay_until_ms
-    for message in read_to_end(settings, settings.topic(PUSH_RESULTS.name),
-                               timeout_s=OUTCOMES_READ_TIMEOUT_S):
+    # Streamed, and filtered here: connectors' clocks (CreateTime) need not grow per partition.
+    for message in iter_records(settings, settings.topic(PUSH_RESULTS.name),
+                                timeout_s=OUTCOMES_STALL_S):
         if message.value is None or (until is not None and message.timestamp > until):
             continue
         try:
