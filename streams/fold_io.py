@@ -79,6 +79,22 @@ def is_sku_key(key: bytes) -> bool:
     return not key.startswith(b"\x00")
 
 
+# A merchant SKU longer than this is refused: no shop has one, and the SKU's order rows carry
+# its length in two bytes (streams/order_entries.py).
+MAX_SKU_BYTES = 1000
+
+
+def sku_key_problem(key: bytes) -> str | None:
+    """Why `key` cannot be a merchant SKU of the stock table, or None."""
+    if not key:
+        return "the merchant SKU is empty"
+    if not is_sku_key(key):
+        return "a merchant SKU may not start with NUL (the stock table's own keys do)"
+    if len(key) > MAX_SKU_BYTES:
+        return f"the merchant SKU is {len(key)} bytes long, more than {MAX_SKU_BYTES}"
+    return None
+
+
 def source_headers(message: Any) -> list[tuple[str, bytes]]:
     return [
         (HEADER_SOURCE_TOPIC, message.topic.encode()),

@@ -66,6 +66,7 @@ from stocksync.streams.fold_io import (
     partition_of,
     record_outputs,
     send_all,
+    sku_key_problem,
     source_headers,
 )
 from stocksync.streams.order_entries import order_rows, orders_as_of, orders_prefix
@@ -77,6 +78,7 @@ log = get_logger(__name__)
 KEY_MISMATCH = "KEY_MISMATCH"
 WRONG_PARTITION = "WRONG_PARTITION"
 DUPLICATE_EVENT = "DUPLICATE_EVENT"
+INVALID_SKU = "INVALID_SKU"  # empty, too long, or a key the stock table keeps for itself
 FOLD_ERROR = "FOLD_ERROR"  # a fault in our fold, not in the event: logged with its traceback
 # A tick not folded back within this long (lost, or its log time was still before the window's
 # end) is sent again.
@@ -266,6 +268,10 @@ class StockFold:
                 outputs.append(self._dead_letter(message, exc))
                 continue
             key = event.merchant_sku.encode()
+            problem = sku_key_problem(key)
+            if problem is not None:
+                outputs.append(self._reject(message, INVALID_SKU, problem))
+                continue
             if message.key != key:
                 outputs.append(self._reject(message, KEY_MISMATCH,
                                             "the message key must be the event's merchant_sku"))

@@ -4,6 +4,7 @@ two applications against each other."""
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 
@@ -89,6 +90,9 @@ def replay(ctx: click.Context, app_id: str, until: str | None, workers: int,
     from stocksync.replay_run import ReplayError, run_replay
 
     settings = _settings(ctx)
+    # Stopped with SIGTERM, unwind so that the replay's workers are stopped too (they run in
+    # sessions of their own and would outlive this process).
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     line = ProgressLine()
     try:
         summary = run_replay(settings, app_id, until_ms=_until_ms(until, settings.time_zone),

@@ -4,7 +4,8 @@ partition, with log time and position.
 
 A message is passed over as the live fold passes it over: bytes that decode to no event or
 control message (dead-lettered live), an event whose key is not its merchant SKU or which is not
-on its key's partition (rejected live, before its event id is remembered).
+on its key's partition, or whose SKU the fold refuses (rejected live, before its event id is
+remembered).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from stocksync.schemas.push_codec import (
     is_control,
 )
 from stocksync.settings import Settings
-from stocksync.streams.fold_io import partition_of
+from stocksync.streams.fold_io import partition_of, sku_key_problem
 from stocksync.topic_reader import iter_records
 from stocksync.topics import STOCK_EVENTS
 
@@ -61,7 +62,8 @@ def logged_entry(message: ConsumerRecord, codec: EventCodec, partitions: int) ->
         log.info("log_message_undecodable", partition=message.partition, offset=message.offset)
         return None
     key = event.merchant_sku.encode()
-    if message.key != key or partition_of(key, partitions) != message.partition:
+    if sku_key_problem(key) is not None or message.key != key or \
+            partition_of(key, partitions) != message.partition:
         return None
     return LoggedEvent(event, message.timestamp, _cause(event.event_id, message))
 

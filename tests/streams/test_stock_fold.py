@@ -164,6 +164,24 @@ def test_a_key_that_is_not_the_sku_is_rejected(fx: Fixture) -> None:
     assert {} == dict(fx.stock)
 
 
+@pytest.mark.parametrize("sku", ["", "\x00config", "L" * 1001])
+def test_a_sku_the_stock_table_cannot_hold_is_rejected(fx: Fixture, sku: str) -> None:
+    """Empty, longer than 1,000 bytes, or one of the table's own keys (the partition's config
+    snapshot lives under "\\x00config"): rejected, and nothing is stored under it."""
+    fx.process([fx.event(stock_in(1, 5, sku=sku)), fx.event(stock_in(2, 5))])
+    assert [b"INVALID_SKU"] == [h["stocksync.rejection"] for _, _, h in fx.rejected.sent]
+    assert sku.encode() not in fx.stock and 5 == fx.in_stock("SKU-1")
+
+
+def test_a_warehouse_beyond_the_quantity_limit_is_rejected(fx: Fixture) -> None:
+    """Two stock-ins of 2**62 would hold 2**63 units, beyond Avro's long: the second one is
+    rejected, and the state can still be stored."""
+    fx.process([fx.event(stock_in(1, 10**15)), fx.event(stock_in(2, 2**62))])
+    assert [b"QUANTITY_OUT_OF_RANGE"] == [h["stocksync.rejection"]
+                                          for _, _, h in fx.rejected.sent]
+    assert 10**15 == fx.in_stock("SKU-1")
+
+
 def test_a_message_on_the_wrong_partition_is_rejected(fx: Fixture) -> None:
     """A SKU's events must all be on its murmur2 partition, or its state would split."""
     right = (murmur2(b"SKU-1") & 0x7FFFFFFF) % PARTITIONS

@@ -24,6 +24,7 @@ class RejectionReason(str, enum.Enum):
     PURCHASE_ORDER_EXISTS = "PURCHASE_ORDER_EXISTS"  # a PO placed twice in one warehouse
     WRONG_SKU = "WRONG_SKU"  # the event belongs to another merchant SKU's state
     DUPLICATE_EVENT = "DUPLICATE_EVENT"  # the event_id was already applied (or rejected)
+    QUANTITY_OUT_OF_RANGE = "QUANTITY_OUT_OF_RANGE"  # a warehouse figure beyond ±MAX_QTY
 
 
 @dataclass(frozen=True, slots=True)

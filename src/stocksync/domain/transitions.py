@@ -70,7 +70,27 @@ def apply(
         handler = _HANDLERS[type(event)]
     except KeyError:
         raise TypeError(f"not a stock event: {type(event).__name__}") from None
-    return handler(state, event)
+    outcome = handler(state, event)
+    if isinstance(outcome, SkuStock):
+        return _within_range(state, outcome)
+    return outcome
+
+
+# A warehouse never holds, books, reserves or expects more units than this: sums over a SKU's
+# warehouses and the records built from them stay far inside Avro's long (2**63).
+MAX_QTY = 10**15
+
+
+def _within_range(before: SkuStock, after: SkuStock) -> Outcome:
+    for warehouse_id, stock in after.warehouses.items():
+        if stock is before.warehouses.get(warehouse_id):
+            continue
+        for name in ("in_stock", "booked", "reserved", "incoming"):
+            if abs(getattr(stock, name)) > MAX_QTY:
+                return Rejected(RejectionReason.QUANTITY_OUT_OF_RANGE,
+                                f"{name} of {warehouse_id} would be {getattr(stock, name)}, "
+                                f"beyond ±{MAX_QTY}")
+    return after
 
 
 # -- orders ------------------------------------------------------------------------------------
