@@ -259,7 +259,9 @@ class StockFold:
         self, events: Sequence[Any], outputs: list[Output]
     ) -> dict[bytes, list[tuple[Any, StockEvent]]]:
         by_sku: dict[bytes, list[tuple[Any, StockEvent]]] = {}
-        checked_keys: set[bytes] = set()
+        # A key is right on one partition only: checked per (key, partition), since a batch
+        # spans partitions and a foreign producer may put one SKU on several.
+        checked: set[tuple[bytes, int]] = set()
         for faust_event in events:
             message = faust_event.message
             try:
@@ -276,13 +278,13 @@ class StockFold:
                 outputs.append(self._reject(message, KEY_MISMATCH,
                                             "the message key must be the event's merchant_sku"))
                 continue
-            if key not in checked_keys:
+            if (key, message.partition) not in checked:
                 if partition_of(key, self._partitions) != message.partition:
                     outputs.append(self._reject(message, WRONG_PARTITION,
                                                 "keys must be partitioned with murmur2, "
                                                 "as the Java client does"))
                     continue
-                checked_keys.add(key)
+                checked.add((key, message.partition))
             by_sku.setdefault(key, []).append((faust_event, event))
         return by_sku
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from stocksync.config_admin import ConfigWriter
@@ -139,7 +139,9 @@ def outcomes(settings: Settings, spec: Any) -> Iterator[tuple[tuple[int, int], d
                int(headers["stocksync.source_offset"])), headers
 
 
+# No shrinking: the worker's log keeps every earlier batch, so a smaller batch is no simpler case.
 @settings(max_examples=5, deadline=None, derandomize=True,
+          phases=[Phase.explicit, Phase.reuse, Phase.generate],
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.data_too_large])
 @given(data=st.data())
@@ -273,6 +275,7 @@ def test_hostile_requests_get_clear_4xx_answers_and_change_nothing(
     refused = []
 
     @settings(max_examples=150, deadline=None, derandomize=True,
+              phases=[Phase.explicit, Phase.reuse, Phase.generate],
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(request=hostile_requests(routes))
     def one_request(request: tuple[str, str, bytes]) -> None:

@@ -190,6 +190,17 @@ def test_a_message_on_the_wrong_partition_is_rejected(fx: Fixture) -> None:
     assert [b"WRONG_PARTITION"] == [h["stocksync.rejection"] for _, _, h in fx.rejected.sent]
 
 
+def test_a_misplaced_copy_is_rejected_in_a_batch_that_also_has_the_right_one(fx: Fixture) -> None:
+    """The hostile campaign found this: once a batch had the key on its own partition, its
+    copies on other partitions were folded unchecked."""
+    right = (murmur2(b"SKU-1") & 0x7FFFFFFF) % PARTITIONS
+    fx.process([fx.event(stock_in(1, 5)),
+                fx.message(default_codec().encode(stock_in(2, 7)), b"SKU-1",
+                           partition=(right + 1) % PARTITIONS)])
+    assert [b"WRONG_PARTITION"] == [h["stocksync.rejection"] for _, _, h in fx.rejected.sent]
+    assert 5 == fx.in_stock("SKU-1")
+
+
 def test_a_fault_in_the_fold_rejects_the_event_and_the_fold_goes_on(
     fx: Fixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
