@@ -27,13 +27,13 @@ from stocksync.settings import Settings
 from stocksync.streams.fold_io import is_sku_key
 from stocksync.streams.order_entries import orders_as_of
 from stocksync.streams.state_codec import decode_stored
-from stocksync.topic_reader import read_to_end
+from stocksync.topic_reader import iter_records
 from stocksync.topics import SYNC_RECORDS
 
 # Tables compared by their bytes: nothing in them depends on how the log was cut into batches.
 BYTE_TABLES = ("event-ids", "last-pushed", "history-records", "history-by-time",
                "sync-recording", "push-records", "sync-log-entries")
-READ_TIMEOUT_S = 600.0
+READ_STALL_S = 60.0  # a read that makes no progress for this long fails
 
 Key = tuple[int, bytes]  # (partition, key)
 
@@ -111,7 +111,7 @@ def _latest(settings: Settings, topic: str, topics: set[str]) -> dict[Key, bytes
     if topic not in topics:
         return {}
     latest: dict[Key, bytes] = {}
-    for message in read_to_end(settings, topic, timeout_s=READ_TIMEOUT_S):
+    for message in iter_records(settings, topic, timeout_s=READ_STALL_S):
         key = (message.partition, message.key)
         if message.value is None:
             latest.pop(key, None)
