@@ -15,6 +15,8 @@ from stocksync.settings import Settings
 from stocksync.streams.auth import Guard, parse_tokens
 from stocksync.streams.config_api import register_config_api
 from stocksync.streams.config_relay import register_config_relay
+from stocksync.streams.console import register_console
+from stocksync.streams.console_api import register_console_api
 from stocksync.streams.fold_io import RAW, RawTopic
 from stocksync.streams.history_api import register_history_api
 from stocksync.streams.history_projection import register_history_projection
@@ -134,6 +136,8 @@ def create_app(settings: Settings, secrets: Mapping[str, str] | None = None) -> 
         register_outcome_replay(app, settings)
     elif "push" in agents:
         register_push_agent(app, settings, secrets or {})
+    register_console_api(app, settings, guard)
+    register_console(app)
     register_openapi(app)
     return StockApp(app=app, fold=fold, stock_table=stock_table)
 

@@ -91,14 +91,33 @@ class Guard:
             return view.json({"error": self._read_only}, status=403)
         if not self._tokens.enabled:
             return None
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token:
+        token = _bearer(request)
+        if token is None:
             return view.json({"error": "a bearer token is required"}, status=401,
                              headers={"WWW-Authenticate": "Bearer"})
-        granted = self._tokens.role_for(token.strip())
+        granted = self._tokens.role_for(token)
         if granted is None:
             return view.json({"error": "the token is not valid"}, status=401,
                              headers={"WWW-Authenticate": "Bearer"})
         if granted < role:
             return view.json({"error": f"this needs the {role.name.lower()} role"}, status=403)
         return None
+
+    def role_of(self, request: Request) -> Role | None:
+        """The role a request acts with: its token's (None for no valid token), the operator's
+        when no token is configured, and never more than the viewer's on a read-only worker."""
+        if self._tokens.enabled:
+            token = _bearer(request)
+            granted = None if token is None else self._tokens.role_for(token)
+        else:
+            granted = Role.OPERATOR
+        if granted is not None and self._read_only is not None:
+            return Role.VIEWER
+        return granted
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()

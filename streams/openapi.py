@@ -18,7 +18,9 @@ import faust
 from faust.web import Request, Response, View
 
 from stocksync import __version__
+from stocksync.stock_series import DEFAULT_POINTS, MAX_POINTS
 from stocksync.streams.auth import Role
+from stocksync.streams.console import ASSET_PATH, CONSOLE_PATH
 from stocksync.streams.openapi_schemas import (
     LOG_FILTER_PARAMETERS,
     PAGING_PARAMETERS,
@@ -34,6 +36,8 @@ OPENAPI_PATH = "/openapi.json"
 UNDOCUMENTED = {
     "/_local/{name}": "workers ask each other for the answer over their own partitions "
                       "(scatter-gather); its bodies may change with any release",
+    CONSOLE_PATH: "the operators' web console (HTML): a client of this API, not part of it",
+    ASSET_PATH: "the web console's CSS and JavaScript files",
 }
 
 _DESCRIPTION = """\
@@ -112,6 +116,15 @@ _SKU = _path("sku", "a merchant SKU")
 _AS_OF = {"name": "as_of", "in": "query", "required": False, "schema": STRING,
           "description": "an instant: epoch ms, an ISO 8601 time (without offset: in the worker's "
                          "STOCKSYNC_TIME_ZONE) or an ISO date (its first instant)"}
+_SERIES_QUERY = [
+    {"name": "since", "in": "query", "required": False, "schema": STRING,
+     "description": "log time from: an instant as for as_of; the first point is the stock then"},
+    {"name": "until", "in": "query", "required": False, "schema": STRING,
+     "description": "log time until (excluded): an instant as for as_of"},
+    {"name": "limit", "in": "query", "required": False,
+     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_POINTS,
+                "default": DEFAULT_POINTS}, "description": "at most this many points, the newest"},
+]
 _RECORD_QUERY = [*RECORD_FILTER_PARAMETERS.values(), *PAGING_PARAMETERS.values()]
 _LOG_QUERY = [*LOG_FILTER_PARAMETERS.values(), *PAGING_PARAMETERS.values()]
 
@@ -126,6 +139,19 @@ def _paths() -> dict[str, Schema]:
             description="With `as_of`, the stock as it was at that instant: the worker that "
                         "takes the request folds the SKU's events logged up to then (a read of "
                         "its partition from the start).")},
+        "/stock/{sku}/series": {"get": _operation(
+            "getStockSeries", "A merchant SKU's available stock over time, from the log", viewer,
+            ref("StockSeries"), tag="stock", parameters=[_SKU, *_SERIES_QUERY],
+            errors={400: None, 404: "no event of this merchant SKU in the log"},
+            description="A point each time an applied event changed the available stock (in "
+                        "total or in a warehouse), at the event's log time: the instants "
+                        "`as_of` answers for. With `since`, the first point is the stock at "
+                        "`since`. Read from the log by the worker that takes the request.")},
+        "/session": {"get": _operation(
+            "getSession", "The role this request's token acts with", viewer, ref("Session"),
+            tag="meta", description="What a client such as the web console may offer: "
+                                    "`can_change` is true for the operator role (always with no "
+                                    "token configured, never on a replay's worker).")},
         "/stats": {"get": _operation(
             "getStats", "What this worker did, and whether it is ready", viewer, ref("Stats"),
             tag="stock")},
@@ -229,7 +255,7 @@ def openapi_document() -> dict[str, Any]:
             {"name": "config", "description": "stores and sync rules"},
             {"name": "history", "description": "sync records (PRODUCT.md §3-§4)"},
             {"name": "sync-logs", "description": "product, order, customer and refund syncs"},
-            {"name": "meta", "description": "this description"},
+            {"name": "meta", "description": "this description, the caller's role"},
         ],
         "security": [{"bearerAuth": []}],
         "paths": _paths(),

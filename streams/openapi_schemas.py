@@ -135,6 +135,18 @@ SCHEMAS: dict[str, Schema] = {
     "StockView": obj({"merchant_sku": STRING,
                       "warehouses": {"type": "object", "additionalProperties": ref("StockNumbers")},
                       "total": ref("StockNumbers")}),
+    "StockSeries": obj({
+        "merchant_sku": STRING,
+        "points": {"type": "array", "description": "oldest first", "items": obj({
+            "log_time": EPOCH_MS, "available": {"type": "integer",
+                                                "description": "in total, over its warehouses"},
+            "warehouses": {"type": "object", "additionalProperties": INTEGER,
+                           "description": "available per warehouse"}})},
+        "truncated": {"type": "boolean", "description": "older points were left out"}}),
+    "Session": obj({"role": {"type": "string", "enum": ["viewer", "operator"]},
+                    "can_change": {"type": "boolean"},
+                    "time_zone": {"type": "string",
+                                  "description": "the worker's STOCKSYNC_TIME_ZONE"}}),
     "Stats": obj({"worker": STRING, "ready": {"type": "boolean"},
                   "assigned_partitions": {"type": "array", "items": INTEGER},
                   "config_versions": {"type": "object", "additionalProperties": INTEGER,
