@@ -21,6 +21,7 @@ from kafka import KafkaProducer
 
 from stocksync.domain.events import Reason
 from stocksync.domain.sync import Cause, FailureCode, SyncRecord, SyncStatus
+from stocksync.kafka_security import client_options
 from stocksync.schemas.push_codec import encode_sync_record
 from bench.namespace import bench_settings
 from stocksync.settings import Settings
@@ -51,7 +52,7 @@ def generated(n: int, now_ms: int, rng: random.Random) -> list[SyncRecord]:
 
 
 def produce(settings: Settings, records: list[SyncRecord]) -> None:
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks=1,
+    producer = KafkaProducer(**client_options(settings), acks=1,
                              linger_ms=20, batch_size=256 * 1024)
     for r in records:
         producer.send(settings.topic(SYNC_RECORDS.name), key=r.record_id.encode(),

@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from stocksync.schemas.codec import EventCodec
 from stocksync.schemas.push_codec import is_control
+from stocksync.kafka_security import client_options
 from stocksync.settings import Settings
 from stocksync.topic_reader import end_offsets
 
@@ -21,9 +22,9 @@ Message = tuple[bytes, bytes]  # key, value
 
 
 @asynccontextmanager
-async def _producer(bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
+async def _producer(settings: Settings) -> AsyncIterator[AIOKafkaProducer]:
     # The default partitioner is murmur2, as the Java client's: keys land where the fold expects.
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20,
+    producer = AIOKafkaProducer(**client_options(settings), acks="all", linger_ms=20,
                                 max_batch_size=512 * 1024, enable_idempotence=True)
     await producer.start()
     try:
@@ -37,10 +38,11 @@ async def _send_all(producer: AIOKafkaProducer, topic: str, messages: Sequence[M
     await asyncio.gather(*futures)
 
 
-def publish(bootstrap: str, topic: str, messages: Sequence[Message], chunk: int = 20_000) -> float:
+def publish(settings: Settings, topic: str, messages: Sequence[Message],
+            chunk: int = 20_000) -> float:
     """Send every message (acknowledged by all replicas); returns the seconds it took."""
     async def run() -> float:
-        async with _producer(bootstrap) as producer:
+        async with _producer(settings) as producer:
             started = time.perf_counter()
             for at in range(0, len(messages), chunk):
                 await _send_all(producer, topic, messages[at:at + chunk])
@@ -48,12 +50,12 @@ def publish(bootstrap: str, topic: str, messages: Sequence[Message], chunk: int 
     return asyncio.run(run())
 
 
-def publish_paced(bootstrap: str, topic: str, messages: Sequence[Message], rate: float,
+def publish_paced(settings: Settings, topic: str, messages: Sequence[Message], rate: float,
                   tick_s: float = 0.01) -> float:
     """Send at `rate` messages per second, in small slices every `tick_s`; returns the rate
     achieved (lower than asked if this process cannot keep up)."""
     async def run() -> float:
-        async with _producer(bootstrap) as producer:
+        async with _producer(settings) as producer:
             started = time.perf_counter()
             sent = 0
             pending = []
@@ -78,12 +80,12 @@ class ReadRate:
         return self.messages / self.seconds
 
 
-def bare_read_rate(bootstrap: str, topic: str, codec: EventCodec,
+def bare_read_rate(settings: Settings, topic: str, codec: EventCodec,
                    timeout_s: float = 600.0) -> ReadRate:
     """Read `topic` from its start to its current end with one aiokafka consumer, decoding every
     value to a domain event, as the fold's first step does; timed from the first message."""
     async def run() -> ReadRate:
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+        consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False,
                                     max_partition_fetch_bytes=4 * 1024 * 1024)
         await consumer.start()
         try:
@@ -119,10 +121,10 @@ def bare_read_rate(bootstrap: str, topic: str, codec: EventCodec,
     return asyncio.run(run())
 
 
-def publish_controls(bootstrap: str, topic: str, value: bytes, partitions: int) -> None:
+def publish_controls(settings: Settings, topic: str, value: bytes, partitions: int) -> None:
     """One control message (key null) at the current end of every partition."""
     async def run() -> None:
-        async with _producer(bootstrap) as producer:
+        async with _producer(settings) as producer:
             await asyncio.gather(*[await producer.send(topic, value=value, partition=p)
                                    for p in range(partitions)])
     asyncio.run(run())

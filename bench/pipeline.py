@@ -86,7 +86,7 @@ def prepared_namespace(shape: WorkloadShape, marketplace_url: str) -> Settings:
     version = max(m.offset for m in read_to_end(settings, settings.topic(CONFIG.name)))
     snapshot = ConfigSnapshot(control_id=f"config-{version}", version=version,
                               stores=tuple(stores), rules=tuple(rules))
-    publish_controls(settings.kafka_bootstrap_servers, settings.topic(STOCK_EVENTS.name),
+    publish_controls(settings, settings.topic(STOCK_EVENTS.name),
                      encode_control(snapshot), settings.partitions)
     return settings
 
@@ -106,7 +106,7 @@ def fold_phase(settings: Settings, workers: int, messages: list[Message],
     they would only take the CPU the fold is measured on). Also the first worker's memory."""
     settings = settings.with_overrides(agents="fold")
     topic = settings.topic(STOCK_EVENTS.name)
-    publish(settings.kafka_bootstrap_servers, topic, messages)
+    publish(settings, topic, messages)
     with running_workers(settings, workers, label) as started:
         rss_half: list[int] = []
 
@@ -125,13 +125,13 @@ def latency_phase(shape: WorkloadShape, marketplace_url: str, rate: float, secon
     paced_events = list(traffic(shape, max(1, int(rate * seconds)), start_ms=10**9))
     paced = encode(paced_events)
     topic = settings.topic(STOCK_EVENTS.name)
-    publish(settings.kafka_bootstrap_servers, topic, setup)
+    publish(settings, topic, setup)
     with running_workers(settings, 1, "latency") as (worker,):
         worker.wait_until_serving(timeout_s=300)
         eventually(lambda: True if consumed(worker.stats()) >= len(setup) else None,
                    timeout_s=1800, interval_s=0.5, what="the setup events to be folded")
         time.sleep((settings.window_ms + settings.window_grace_ms) / 1000 + 1)
-        publish_paced(settings.kafka_bootstrap_servers, topic, paced, rate)
+        publish_paced(settings, topic, paced, rate)
         total = len(setup) + len(paced)
         eventually(lambda: True if consumed(worker.stats()) >= total else None,
                    timeout_s=1800, interval_s=0.5, what="the paced events to be folded")
@@ -169,7 +169,7 @@ def run(args: argparse.Namespace) -> Results:
         print(f"publishing {len(messages)} messages ...", file=sys.stderr)
         phase = fold_phase(one_ns, 1, messages, "one")
         one = phase.rate
-        ceiling = bare_read_rate(one_ns.kafka_bootstrap_servers, topic, default_codec())
+        ceiling = bare_read_rate(one_ns, topic, default_codec())
         print(f"ceiling {ceiling.per_second:,.0f}/s, one worker {one.per_second:,.0f}/s",
               file=sys.stderr)
         stock_bytes = stock_value_bytes(one_ns)

@@ -10,6 +10,7 @@ from typing import Any
 import faust
 from faust.types import TP
 
+from stocksync.kafka_security import faust_credentials
 from stocksync.schemas.codec import default_codec
 from stocksync.settings import Settings
 from stocksync.streams.auth import Guard, parse_tokens
@@ -57,6 +58,7 @@ def create_app(settings: Settings, secrets: Mapping[str, str] | None = None) -> 
     app = faust.App(
         settings.app_id,
         broker=f"kafka://{settings.kafka_bootstrap_servers}",
+        broker_credentials=faust_credentials(settings),
         store="rocksdb://",
         datadir=str(settings.worker_data_dir),
         autodiscover=False,

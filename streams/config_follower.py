@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from stocksync.config_admin import PushConfig, apply_config_record
 from stocksync.domain.sync import Store
+from stocksync.kafka_security import client_options
 from stocksync.logs import get_logger
 from stocksync.settings import Settings
 from stocksync.topics import CONFIG
@@ -38,7 +39,7 @@ class ConfigFollower:
         return store
 
     async def run(self) -> None:
-        consumer = AIOKafkaConsumer(bootstrap_servers=self._settings.kafka_bootstrap_servers,
+        consumer = AIOKafkaConsumer(**client_options(self._settings),
                                     enable_auto_commit=False, group_id=None)
         await consumer.start()
         try:

@@ -22,6 +22,7 @@ from kafka import KafkaConsumer
 
 from stocksync.domain.orders import EMPTY_ORDER_BOOK
 from stocksync.domain.stock import stock_view
+from stocksync.kafka_security import client_options
 from stocksync.schemas.push_codec import decode_sync_record, sync_record_to_avro
 from stocksync.settings import Settings
 from stocksync.streams.fold_io import is_sku_key
@@ -99,7 +100,7 @@ def changelog_topic(settings: Settings, table: str) -> str:
 # -- reading -------------------------------------------------------------------------------------
 
 def _existing_topics(settings: Settings) -> set[str]:
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    consumer = KafkaConsumer(**client_options(settings))
     try:
         return set(consumer.topics())
     finally:

@@ -29,6 +29,23 @@ def main(ctx: click.Context, bootstrap: str | None) -> None:
         raise click.UsageError(str(exc)) from exc
     configure_logging(settings.log_format, settings.log_level)
     ctx.ensure_object(dict)["settings"] = settings
+    if ctx.invoked_subcommand not in _NO_KAFKA_CLIENT:
+        _check_kafka_login(settings)
+
+
+# Commands that talk only to a worker's API, a local process or nothing.
+_NO_KAFKA_CLIENT = frozenset({"kafka", "marketplace", "records", "retry", "sync-logs", "refresh",
+                              "demo"})
+
+
+def _check_kafka_login(settings: Settings) -> None:
+    """A wrong password or certificate fails now, clearly, rather than as a bootstrap timeout."""
+    from stocksync.kafka_security import KafkaLoginError, check_login
+
+    try:
+        check_login(settings)
+    except KafkaLoginError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 # -- the local broker --------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from kafka import KafkaProducer
 
 from stocksync.domain.push import SyncConfig, validate_config
 from stocksync.domain.sync import Store, SyncRule
+from stocksync.kafka_security import client_options
 from stocksync.schemas.push_codec import (
     STORE,
     SYNC_RULE,
@@ -104,7 +105,7 @@ class ConfigWriter:
         self._send(f"{RULE_PREFIX}{name}".encode(), None)
 
     def _send(self, key: bytes, value: bytes | None) -> None:
-        producer = KafkaProducer(bootstrap_servers=self._settings.kafka_bootstrap_servers,
+        producer = KafkaProducer(**client_options(self._settings),
                                  acks="all")
         try:
             producer.send(self._topic, key=key, value=value).get(timeout=30)

@@ -3,6 +3,9 @@
 Layout under ``<home>/kafka``: ``build/`` (the Maven build file, copied from the package), ``lib/``
 (the broker's jars), ``data/`` (the log and metadata), ``server.properties``, ``broker.log`` and
 ``broker.pid``. Only loopback addresses are ever bound.
+
+A broker for security tests adds SASL_PLAINTEXT, SASL_SSL and SSL listeners beside its PLAINTEXT
+one (`BrokerSecurity`); the default broker has only PLAINTEXT.
 """
 
 from __future__ import annotations
@@ -26,8 +29,51 @@ BROKER_MAIN = "kafka.Kafka"
 STORAGE_TOOL = "kafka.tools.StorageTool"
 
 
+SCRAM_MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-512")
+PLAIN_LOGIN = "org.apache.kafka.common.security.plain.PlainLoginModule"
+SCRAM_LOGIN = "org.apache.kafka.common.security.scram.ScramLoginModule"
+
+
 class BrokerError(RuntimeError):
     """The local broker could not be built, started or stopped; the message says why."""
+
+
+@dataclass(frozen=True)
+class BrokerSecurity:
+    """Extra listeners: each user logs in with PLAIN (JAAS in the properties) or SCRAM-SHA-256/512
+    (credentials written when the storage is formatted). The TLS listeners serve the PEM
+    `keystore` (private key and certificate chain)."""
+
+    users: tuple[tuple[str, str], ...]  # (name, password)
+    sasl_plaintext_port: int | None = None
+    sasl_ssl_port: int | None = None
+    ssl_port: int | None = None
+    keystore: Path | None = None
+
+    def listeners(self) -> dict[str, int]:
+        ports = {"SASL_PLAINTEXT": self.sasl_plaintext_port, "SASL_SSL": self.sasl_ssl_port,
+                 "SSL": self.ssl_port}
+        return {name: port for name, port in ports.items() if port is not None}
+
+    def properties(self) -> dict[str, str]:
+        plain_users = " ".join(f'user_{name}="{password}"' for name, password in self.users)
+        settings = {"sasl.enabled.mechanisms": ",".join(("PLAIN", *SCRAM_MECHANISMS))}
+        for listener in self.listeners():
+            if listener.startswith("SASL_"):
+                prefix = f"listener.name.{listener.lower()}"
+                settings[f"{prefix}.plain.sasl.jaas.config"] = (
+                    f"{PLAIN_LOGIN} required {plain_users};")
+                for mechanism in SCRAM_MECHANISMS:
+                    settings[f"{prefix}.{mechanism.lower()}.sasl.jaas.config"] = (
+                        f"{SCRAM_LOGIN} required;")
+        if self.keystore is not None:
+            settings.update({"ssl.keystore.type": "PEM",
+                             "ssl.keystore.location": str(self.keystore)})
+        return settings
+
+    def scram_arguments(self) -> list[str]:
+        return [f"--add-scram={mechanism}=[name={name},password={password}]"
+                for name, password in self.users for mechanism in SCRAM_MECHANISMS]
 
 
 @dataclass(frozen=True)
@@ -36,6 +82,8 @@ class LocalBroker:
     host: str = "127.0.0.1"
     port: int = 19092
     heap: str = "768m"
+    lib: Path | None = None  # the jars, when another broker's home holds them
+    security: BrokerSecurity | None = None
 
     @property
     def bootstrap(self) -> str:
@@ -47,7 +95,7 @@ class LocalBroker:
 
     @property
     def lib_dir(self) -> Path:
-        return self.home / "lib"
+        return self.lib or self.home / "lib"
 
     @property
     def data_dir(self) -> Path:
@@ -83,11 +131,7 @@ class LocalBroker:
             return
         if shutil.which("mvn") is None:
             raise BrokerError("Maven (mvn) is needed to fetch the Kafka jars; install it first")
-        build = self.home / "build"
-        build.mkdir(parents=True, exist_ok=True)
-        for name in ("pom.xml", "log4j2.yaml"):
-            source = resources.files("stocksync.kafka_build").joinpath(name)
-            (build / name).write_bytes(source.read_bytes())
+        build = self._write_build_files()
         log.info("kafka_jars_fetching", build_file=str(build / "pom.xml"))
         result = subprocess.run(
             ["mvn", "-B", "-q", "-f", str(build / "pom.xml"), "package",
@@ -98,6 +142,14 @@ class LocalBroker:
             raise BrokerError(f"mvn could not fetch the Kafka jars:\n{result.stdout[-4000:]}"
                               f"{result.stderr[-4000:]}")
         log.info("kafka_jars_ready", lib=str(self.lib_dir))
+
+    def _write_build_files(self) -> Path:
+        build = self.home / "build"
+        build.mkdir(parents=True, exist_ok=True)
+        for name in ("pom.xml", "log4j2.yaml"):
+            source = resources.files("stocksync.kafka_build").joinpath(name)
+            (build / name).write_bytes(source.read_bytes())
+        return build
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -139,7 +191,7 @@ class LocalBroker:
             raise BrokerError(f"port {self.port} is taken by another process; "
                               "stop it or set KAFKA_BOOTSTRAP_SERVERS to another local port")
         self.ensure_jars()
-        self.home.mkdir(parents=True, exist_ok=True)
+        self._write_build_files()
         self.properties_file.write_text(self._server_properties())
         if not (self.data_dir / "meta.properties").exists():
             self._format_storage()
@@ -200,23 +252,27 @@ class LocalBroker:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         result = subprocess.run(
             ["java", "-cp", f"{self.lib_dir}/*", STORAGE_TOOL, "format",
-             f"--cluster-id={_cluster_id()}", "--config", str(self.properties_file)],
+             f"--cluster-id={_cluster_id()}", "--config", str(self.properties_file),
+             *(self.security.scram_arguments() if self.security else ())],
             capture_output=True, text=True, check=False,
         )
         if result.returncode != 0:
             raise BrokerError(f"formatting the broker storage failed:\n{result.stdout}{result.stderr}")
 
     def _server_properties(self) -> str:
+        extra = self.security.listeners() if self.security else {}
+        advertised = ",".join(f"{name}://{self.host}:{port}"
+                              for name, port in {"PLAINTEXT": self.port, **extra}.items())
         settings = {
             "process.roles": "broker,controller",
             "node.id": "1",
             "controller.quorum.voters": f"1@{self.host}:{self.controller_port}",
-            "listeners": f"PLAINTEXT://{self.host}:{self.port},"
-                         f"CONTROLLER://{self.host}:{self.controller_port}",
-            "advertised.listeners": f"PLAINTEXT://{self.host}:{self.port}",
+            "listeners": f"{advertised},CONTROLLER://{self.host}:{self.controller_port}",
+            "advertised.listeners": advertised,
             "controller.listener.names": "CONTROLLER",
             "inter.broker.listener.name": "PLAINTEXT",
-            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "listener.security.protocol.map": ",".join(
+                f"{name}:{name}" for name in ("PLAINTEXT", *extra)) + ",CONTROLLER:PLAINTEXT",
             "log.dirs": str(self.data_dir),
             # stocksync creates its topics explicitly; a typo must not create a new one.
             "auto.create.topics.enable": "false",
@@ -232,6 +288,7 @@ class LocalBroker:
             # Short retention checks so that retention can be tested with small settings.
             "log.retention.check.interval.ms": "5000",
             "log.cleaner.backoff.ms": "2000",
+            **(self.security.properties() if self.security else {}),
         }
         return "".join(f"{key}={value}\n" for key, value in settings.items())
 

@@ -9,6 +9,7 @@ from kafka import KafkaProducer
 from kafka.producer.future import FutureRecordMetadata
 
 from stocksync.domain.events import StockEvent
+from stocksync.kafka_security import client_options
 from stocksync.schemas.codec import EventCodec, default_codec
 from stocksync.settings import Settings
 from stocksync.topics import STOCK_EVENTS
@@ -17,7 +18,7 @@ from stocksync.topics import STOCK_EVENTS
 def ordered_producer(settings: Settings, client: str) -> KafkaProducer:
     """A producer that keeps each key's messages in the order sent, retries included."""
     return KafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **client_options(settings),
         client_id=f"{settings.app_id}-{client}",
         acks="all",
         linger_ms=5,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from kafka import KafkaAdminClient
 
+from stocksync.kafka_security import client_options
 from stocksync.settings import Settings
 from stocksync.streams.auth import parse_tokens
 from stocksync.topic_admin import create_topics
@@ -83,7 +84,7 @@ def run_replay(live: Settings, app_id: str, *, until_ms: int | None = None, work
     processes = [WorkerProcess.in_home(str(n), settings, token=token) for n in range(workers)]
     started = time.monotonic()
     deadline = started + timeout_s
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = KafkaAdminClient(**client_options(settings))
     try:
         on_phase(f"starting {workers} replay worker{'s' if workers > 1 else ''}")
         for process in processes:

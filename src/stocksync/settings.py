@@ -30,6 +30,14 @@ class Settings:
     """Everything a stocksync process needs to know about its environment."""
 
     kafka_bootstrap_servers: str = LOCAL_BOOTSTRAP
+    # How every Kafka client connects (stocksync.kafka_security turns these into client options).
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str = ""
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: str = field(default="", repr=False)  # a secret: never printed
+    kafka_ssl_cafile: str = ""
+    kafka_ssl_certfile: str = ""
+    kafka_ssl_keyfile: str = ""
     # Prefixes every project topic, so tests, replays and tenants can share one cluster.
     topic_prefix: str = ""
     app_id: str = "stocksync"
@@ -117,6 +125,9 @@ class Settings:
                                 f"{', '.join(AGENTS)}")
         if self.log_format not in ("auto", "json", "console"):
             raise SettingsError("STOCKSYNC_LOG_FORMAT must be auto, json or console")
+        from stocksync.kafka_security import check_security
+
+        check_security(self)
 
     @property
     def agent_set(self) -> frozenset[str]:
@@ -160,6 +171,13 @@ def _positive_float(raw: str) -> float:
 
 _ENV_VARS: dict[str, tuple[str, Any]] = {
     "kafka_bootstrap_servers": ("KAFKA_BOOTSTRAP_SERVERS", str),
+    "kafka_security_protocol": ("KAFKA_SECURITY_PROTOCOL", lambda raw: raw.strip().upper()),
+    "kafka_sasl_mechanism": ("KAFKA_SASL_MECHANISM", lambda raw: raw.strip().upper()),
+    "kafka_sasl_username": ("KAFKA_SASL_USERNAME", str),
+    "kafka_sasl_password": ("KAFKA_SASL_PASSWORD", str),
+    "kafka_ssl_cafile": ("KAFKA_SSL_CAFILE", str),
+    "kafka_ssl_certfile": ("KAFKA_SSL_CERTFILE", str),
+    "kafka_ssl_keyfile": ("KAFKA_SSL_KEYFILE", str),
     "topic_prefix": ("STOCKSYNC_TOPIC_PREFIX", str),
     "app_id": ("STOCKSYNC_APP_ID", str),
     "partitions": ("STOCKSYNC_PARTITIONS", int),

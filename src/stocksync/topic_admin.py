@@ -9,6 +9,7 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
+from stocksync.kafka_security import client_options
 from stocksync.logs import get_logger
 from stocksync.settings import Settings
 from stocksync.topics import ALL_TOPICS, TopicSpec
@@ -29,7 +30,7 @@ class TopicState:
 
 def admin_client(settings: Settings) -> KafkaAdminClient:
     return KafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **client_options(settings),
         client_id=f"{settings.app_id}-admin",
         request_timeout_ms=30_000,
     )

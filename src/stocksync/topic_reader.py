@@ -9,12 +9,13 @@ from collections.abc import Iterable, Iterator
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
+from stocksync.kafka_security import client_options
 from stocksync.settings import Settings
 
 
 def end_offsets(settings: Settings, topic: str) -> dict[int, int]:
     """Partition -> the offset the next message appended to it will get."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    consumer = KafkaConsumer(**client_options(settings))
     try:
         partitions = [TopicPartition(topic, p)
                       for p in sorted(consumer.partitions_for_topic(topic) or ())]
@@ -39,7 +40,7 @@ def iter_records(settings: Settings, topic: str, partitions: Iterable[int] | Non
     record whose timestamp is later than `until_ms` (the log up to that instant). In offset
     order per partition; partitions interleave. TimeoutError when the read makes no progress
     for `timeout_s`."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers,
+    consumer = KafkaConsumer(**client_options(settings),
                              enable_auto_commit=False)
     try:
         known = _partitions_of(consumer, topic, timeout_s)

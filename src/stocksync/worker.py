@@ -6,6 +6,7 @@ import os
 
 from faust.worker import Worker
 
+from stocksync.kafka_security import describe
 from stocksync.logs import configure_logging, get_logger
 from stocksync.settings import Settings
 from stocksync.streams.app import create_app
@@ -29,6 +30,7 @@ def run_worker(settings: Settings) -> None:
             log.warning("api_open", reason="no STOCKSYNC_API_TOKENS configured",
                         web=settings.web_url)
         log.info("worker_started", app_id=settings.app_id, web=settings.web_url,
-                 bootstrap=settings.kafka_bootstrap_servers, data_dir=str(settings.worker_data_dir))
+                 bootstrap=settings.kafka_bootstrap_servers, data_dir=str(settings.worker_data_dir),
+                 **describe(settings))
 
     worker.execute_from_commandline()

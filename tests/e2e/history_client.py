@@ -9,6 +9,7 @@ from typing import Any
 from kafka import KafkaProducer
 
 from stocksync.domain.sync import SyncRecord
+from stocksync.kafka_security import client_options
 from stocksync.schemas.push_codec import encode_sync_record
 from stocksync.settings import Settings
 from stocksync.streams.fold_io import partition_of
@@ -48,7 +49,7 @@ def answered(worker: WorkerProcess, path: str) -> tuple[int, Any] | None:
 def produce_records(settings: Settings, messages: list[SyncRecord]) -> None:
     """Writes sync records as the fold and the push agent do: keyed by record id, on the
     merchant SKU's partition, in the order given."""
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+    producer = KafkaProducer(**client_options(settings), acks="all")
     try:
         for record in messages:
             producer.send(settings.topic(SYNC_RECORDS.name), key=record.record_id.encode(),

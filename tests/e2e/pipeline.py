@@ -10,6 +10,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from stocksync.domain.events import MappingAction, MappingChanged, StockEvent
 from stocksync.domain.sync import ConnectorSettings, Store, SyncRecord, SyncRule
+from stocksync.kafka_security import client_options
 from stocksync.projections.sync_history import read_sync_records
 from stocksync.publisher import StockEventPublisher
 from stocksync.settings import Settings
@@ -32,7 +33,7 @@ def rule(name: str, warehouse: str, stores: list[str], **fields: object) -> Sync
 
 def wait_for_config(worker: WorkerProcess, settings: Settings) -> None:
     """Until every partition has applied the latest configuration version."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    consumer = KafkaConsumer(**client_options(settings))
     partition = TopicPartition(settings.topic(CONFIG.name), 0)
     latest = consumer.end_offsets([partition])[partition] - 1
     consumer.close()

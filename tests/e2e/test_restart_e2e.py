@@ -12,6 +12,7 @@ from kafka.structs import OffsetAndMetadata
 from stocksync.domain.events import OrderStatus, OrderSynced, SaleShipped, StockEvent
 from stocksync.domain.events import StockReceivedManually
 from stocksync.domain.stock import fold, stock_view
+from stocksync.kafka_security import client_options
 from stocksync.publisher import StockEventPublisher
 from stocksync.settings import Settings
 from stocksync.topics import STOCK_EVENTS
@@ -71,7 +72,7 @@ def publish(settings: Settings, events: list[StockEvent]) -> None:
 def rewind_consumer_group(settings: Settings) -> None:
     """Commit offset 0 for every stock-events partition: the next worker re-reads everything."""
     topic = settings.topic(STOCK_EVENTS.name)
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers,
+    consumer = KafkaConsumer(**client_options(settings),
                              group_id=settings.app_id, enable_auto_commit=False)
     partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
     consumer.assign(partitions)
