@@ -20,6 +20,12 @@ Admin endpoints for tests and the demo:
     GET  /admin/applied    {"applied": {idempotency_key: times applied}}
     GET  /admin/requests   {"requests": [{"store_id", "store_sku", "at", "status", "key"}]}
     POST /admin/pause | /admin/resume   stop answering pushes (they hang) | answer again
+    POST /admin/pause {"store_id"} | /admin/resume {"store_id"}   the same for one store only: its
+                           pushes hang, and one whose client has given up by the time the store
+                           answers again is dropped unapplied (it never reached the marketplace)
+    POST /admin/slow       {"store_id", "delay_s"}   answer the store's pushes only after delay_s
+                           seconds (0: at once again); a push whose client has given up by then
+                           is dropped unapplied
 """
 
 from __future__ import annotations
@@ -94,6 +100,11 @@ class StoreState:
     answers: dict[str, tuple[str, Answer]] = field(default_factory=dict)  # key -> (body, answer)
     key_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     bucket: _Bucket | None = None
+    answering: asyncio.Event = field(default_factory=asyncio.Event)  # cleared: pushes hang
+    delay: float = 0.0  # seconds each push waits before it is answered (a slow store)
+
+    def __post_init__(self) -> None:
+        self.answering.set()
 
 
 class MarketplaceState:
@@ -127,6 +138,10 @@ class MarketplaceState:
         return state
 
     def reset(self, store_id: str | None = None) -> None:
+        for state in (self.stores.values() if store_id is None
+                      else [self.stores[store_id]] if store_id in self.stores else []):
+            state.answering.set()  # pushes it holds are answered (by the new state's rules)
+            state.delay = 0.0
         if store_id is None:
             self.stores.clear()
             self.applied.clear()
@@ -173,6 +188,7 @@ def create_marketplace_app(*, latency: float = DEFAULT_LATENCY_S,
     app.router.add_get("/admin/requests", _admin_requests)
     app.router.add_post("/admin/pause", _admin_pause)
     app.router.add_post("/admin/resume", _admin_resume)
+    app.router.add_post("/admin/slow", _admin_slow)
     return app
 
 
@@ -190,6 +206,14 @@ async def _set_quantity(request: web.Request) -> web.Response:
     await state.running.wait()  # paused: hang, like a marketplace that stopped answering
     store_id, sku = request.match_info["store_id"], request.match_info["store_sku"]
     key = request.headers.get("Idempotency-Key")
+    store = state.store(store_id)
+    if not store.answering.is_set() or store.delay > 0:
+        await store.answering.wait()
+        await asyncio.sleep(store.delay)
+        if request.transport is None or request.transport.is_closing():
+            # The client gave up while the store hung: the push never reached the marketplace.
+            state.requests.append(RequestLogEntry(store_id, sku, state.clock(), 499, key))
+            return web.Response(status=499)
     response = await _answer(state, request, store_id, sku, key, raw)
     state.requests.append(RequestLogEntry(store_id, sku, state.clock(), response.status, key))
     if state.latency > 0:
@@ -349,13 +373,40 @@ async def _admin_requests(request: web.Request) -> web.Response:
 
 
 async def _admin_pause(request: web.Request) -> web.Response:
-    request.app[STATE].running.clear()
-    return web.json_response({"paused": True})
+    state, store_id = request.app[STATE], await _optional_store_id(request)
+    if store_id is None:
+        state.running.clear()
+        return web.json_response({"paused": True})
+    state.store(store_id).answering.clear()
+    return web.json_response({"paused": True, "store_id": store_id})
 
 
 async def _admin_resume(request: web.Request) -> web.Response:
-    request.app[STATE].running.set()
-    return web.json_response({"paused": False})
+    state, store_id = request.app[STATE], await _optional_store_id(request)
+    if store_id is None:
+        state.running.set()
+        for store in state.stores.values():
+            store.answering.set()
+        return web.json_response({"paused": False})
+    state.store(store_id).answering.set()
+    return web.json_response({"paused": False, "store_id": store_id})
+
+
+async def _admin_slow(request: web.Request) -> web.Response:
+    body = await _json_object(request)
+    store_id, delay = body.get("store_id"), body.get("delay_s")
+    if (not isinstance(store_id, str) or isinstance(delay, bool)
+            or not isinstance(delay, int | float) or not 0 <= delay < math.inf):
+        raise web.HTTPBadRequest(text="expected {store_id, delay_s: seconds >= 0}")
+    request.app[STATE].store(store_id).delay = float(delay)
+    return web.json_response({"store_id": store_id, "delay_s": float(delay)})
+
+
+async def _optional_store_id(request: web.Request) -> str | None:
+    store_id = (await _json_object(request)).get("store_id")
+    if store_id is not None and not isinstance(store_id, str):
+        raise web.HTTPBadRequest(text="store_id must be a string")
+    return store_id
 
 
 # -- serving -------------------------------------------------------------------------------------
@@ -380,6 +431,9 @@ async def serve(app: web.Application, host: str = "127.0.0.1",
     finally:
         if STATE in app:
             app[STATE].running.set()  # release paused requests, so that they can finish
+            for store in app[STATE].stores.values():
+                store.answering.set()
+                store.delay = 0.0
         await runner.cleanup()
 
 

@@ -305,3 +305,59 @@ def test_run_marketplace_serves_on_loopback_until_cancelled() -> None:
 
     url, status = run(main())
     assert url.startswith("http://127.0.0.1:") and 200 == status
+
+
+def test_a_hung_store_times_out_alone_and_drops_the_pushes_its_clients_gave_up() -> None:
+    """POST /admin/pause {store_id}: that store's pushes hang (TIMEOUT) while another store's
+    succeed; after resume the abandoned attempts are dropped unapplied (499 in the log) and a
+    new push succeeds."""
+    async def scenario(server: RunningServer, state: MarketplaceState,
+                       http: aiohttp.ClientSession) -> list[Any]:
+        policy = RetryPolicy(max_attempts=2, base_delay=0.01, jitter=0.0, attempt_timeout=0.2)
+        async with pusher(policy) as p:
+            await http.post("/admin/pause", json={"store_id": "S1"})
+            hung = asyncio.create_task(p.push(command("R1", 3), simulated(server)))
+            other = await p.push(command("R2", 4, store_id="S2"), simulated(server, "S2"))
+            hung_result = await hung
+            await http.post("/admin/resume", json={"store_id": "S1"})
+            await asyncio.sleep(0.1)  # the held attempts go on, find their clients gone
+            again = await p.push(command("R3", 5), simulated(server))
+        async with http.get("/admin/applied") as response:
+            applied = (await response.json())["applied"]
+        return [hung_result.failure_code, other.status, again.status, applied,
+                [e.status for e in state.requests if e.store_id == "S1"],
+                state.stores["S1"].listings]
+
+    assert [FailureCode.TIMEOUT, SyncStatus.SUCCESSFULLY, SyncStatus.SUCCESSFULLY,
+            {"R2": 1, "R3": 1}, [499, 499, 200], {"SKU-1": 5}] == with_marketplace(scenario)
+
+
+def test_a_slow_store_answers_after_its_delay_and_drops_what_timed_out() -> None:
+    """POST /admin/slow {store_id, delay_s}: pushes are answered after the delay; one whose
+    attempt timed out first is not applied; delay_s 0 answers at once again; bad bodies 400."""
+    async def scenario(server: RunningServer, state: MarketplaceState,
+                       http: aiohttp.ClientSession) -> list[Any]:
+        quick = RetryPolicy(max_attempts=1, attempt_timeout=0.1)
+        patient = RetryPolicy(max_attempts=1, attempt_timeout=2.0)
+        statuses = []
+        for body in ({"store_id": "S1"}, {"store_id": "S1", "delay_s": -1},
+                     {"store_id": 5, "delay_s": 1}, {"store_id": "S1", "delay_s": True}):
+            async with http.post("/admin/slow", json=body) as response:
+                statuses.append(response.status)
+        await http.post("/admin/slow", json={"store_id": "S1", "delay_s": 0.3})
+        async with pusher(quick) as p:
+            timed_out = await p.push(command("R1", 1), simulated(server))
+        async with pusher(patient) as p:
+            started = asyncio.get_running_loop().time()
+            slow = await p.push(command("R2", 2), simulated(server))
+            took = asyncio.get_running_loop().time() - started
+        # (R1's held attempt ended while R2 waited, its client long gone.)
+        await http.post("/admin/slow", json={"store_id": "S1", "delay_s": 0})
+        async with pusher(quick) as p:
+            fast = await p.push(command("R3", 3), simulated(server))
+        return [statuses, timed_out.failure_code, slow.status, took >= 0.3, fast.status,
+                dict(state.applied), [e.status for e in state.requests]]
+
+    assert [[400] * 4, FailureCode.TIMEOUT, SyncStatus.SUCCESSFULLY, True,
+            SyncStatus.SUCCESSFULLY, {"R2": 1, "R3": 1}, [499, 200, 200]] == (
+        with_marketplace(scenario))
