@@ -23,7 +23,12 @@ from stocksync.schemas.push_codec import decode_push_result, decode_sync_record
 from stocksync.settings import Settings
 from stocksync.streams.event_context import event_context
 from stocksync.streams.fold_io import RAW, Output, RawTopic, history_output, send_all
-from stocksync.streams.push_agent import PUSH_BATCH, TableLastPushed, with_outcome
+from stocksync.streams.push_agent import (
+    HEADER_SUPERSEDED_BY,
+    PUSH_BATCH,
+    TableLastPushed,
+    with_outcome,
+)
 from stocksync.topic_reader import iter_records
 from stocksync.topics import PUSH_COMMANDS, PUSH_RESULTS, SYNC_RECORDS
 
@@ -32,10 +37,13 @@ log = get_logger(__name__)
 OUTCOMES_STALL_S = 60.0
 
 
-def logged_outcomes(settings: Settings) -> dict[str, PushResult]:
+Outcome = tuple[PushResult, str | None]  # and, for a SKIPPED one, the record that superseded it
+
+
+def logged_outcomes(settings: Settings) -> dict[str, Outcome]:
     """Record id -> the last outcome logged for it (up to the replay's --until). A command
     delivered twice has two; the live sync history holds the later one."""
-    outcomes: dict[str, PushResult] = {}
+    outcomes: dict[str, Outcome] = {}
     until = settings.replay_until_ms
     # Streamed, and filtered here: connectors' clocks (CreateTime) need not grow per partition.
     for message in iter_records(settings, settings.topic(PUSH_RESULTS.name),
@@ -48,7 +56,9 @@ def logged_outcomes(settings: Settings) -> dict[str, PushResult]:
             log.exception("push_result_undecodable", partition=message.partition,
                           offset=message.offset)
             continue
-        outcomes[result.record_id] = result
+        superseded_by = dict(message.headers or ()).get(HEADER_SUPERSEDED_BY)
+        outcomes[result.record_id] = (
+            result, superseded_by.decode() if superseded_by is not None else None)
     return outcomes
 
 
@@ -69,19 +79,20 @@ def register_outcome_replay(app: faust.App, settings: Settings) -> None:
                                                            records, settings.partitions)])
 
 
-def _outcome_outputs(event: Any, outcomes: dict[str, PushResult], last_pushed: TableLastPushed,
+def _outcome_outputs(event: Any, outcomes: dict[str, Outcome], last_pushed: TableLastPushed,
                      records: RawTopic, partitions: int) -> list[Output]:
     try:
         record = decode_sync_record(event.message.value)
     except EventDecodeError:
         log.exception("push_command_undecodable", offset=event.message.offset)
         return []
-    result = outcomes.get(record.record_id)
-    if result is None:
+    outcome = outcomes.get(record.record_id)
+    if outcome is None:
         return []
+    result, superseded_by = outcome
     if result.status is SyncStatus.SUCCESSFULLY and result.attempts > 0:
         # The live Pusher records a push it made; a redelivered command (0 attempts) it skips.
         with event_context(event):
             last_pushed.put(record.store_id, record.store_sku,
                             LastPush(record.after_qty, record.record_id))
-    return [history_output(records, with_outcome(record, result), partitions)]
+    return [history_output(records, with_outcome(record, result, superseded_by), partitions)]

@@ -1,21 +1,29 @@
 """The connector side of a worker: push commands to marketplaces, results to `push-results`.
 
-Commands are taken in batches; each batch's pushes run concurrently (the Pusher keeps one
-listing's pushes in order and limits each store's rate), and the batch is acknowledged only once
-every result is on `push-results`. A redelivered command finds its record id in `last-pushed`
-and is not sent again; the marketplace also receives the record id as idempotency key.
+Every listing pushes in its own lane (`connectors/push_lanes.py`): a store that does not answer
+holds its own listings' commands and nobody else's, and while it does, a newer command for one of
+its listings supersedes the ones that wait (SKIPPED, superseded by it). Commands are taken without
+acknowledgement and acknowledged in offset order (`streams/ordered_acks.py`), each once its outcome
+is on `push-results` and `sync-records`, so the committed offset never passes a command in flight.
+At most MAX_HELD_COMMANDS are held uncommitted; beyond, the agent takes no more until some finish.
+
+A command delivered again (after a crash or a rebalance) is not pushed if its listing's
+`push-progress` has passed its offset, nor if its record id is the listing's `last-pushed`; the
+marketplace also receives the record id as idempotency key.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 import faust
 
 from stocksync.connectors.last_pushed import LastPush, LastPushed
+from stocksync.connectors.push_lanes import Job, PushLanes
 from stocksync.connectors.pusher import Pusher
 from stocksync.connectors.registry import connector_factory
 from stocksync.domain.sync import PushCommand, PushResult, SyncRecord, SyncStatus
@@ -29,11 +37,13 @@ from stocksync.settings import Settings
 from stocksync.streams.config_follower import ConfigFollower
 from stocksync.streams.event_context import event_context
 from stocksync.streams.fold_io import RAW, Output, RawTopic, history_output, send_all
+from stocksync.streams.ordered_acks import OrderedAcks, Tracked
 from stocksync.topics import PUSH_COMMANDS, PUSH_RESULTS, SYNC_RECORDS
 
 log = get_logger(__name__)
 
 PUSH_BATCH = 200
+HEADER_SUPERSEDED_BY = "stocksync.superseded_by"
 
 
 class TableLastPushed(LastPushed):
@@ -65,6 +75,10 @@ def register_push_agent(app: faust.App, settings: Settings,
     records = RawTopic(app, settings.topic(SYNC_RECORDS.name))
     last_pushed_table = app.Table("last-pushed", partitions=settings.partitions,
                                   key_type=bytes, value_type=bytes)
+    # Per listing, the offset (in push-commands) of the newest command whose outcome is on
+    # push-results and sync-records: a command delivered again at or below it is not pushed.
+    progress = PushProgress(app.Table("push-progress", partitions=settings.partitions,
+                                      key_type=bytes, value_type=bytes))
     follower = ConfigFollower(settings)
     pusher = Pusher(connector_factory(secrets), TableLastPushed(last_pushed_table))
 
@@ -72,41 +86,193 @@ def register_push_agent(app: faust.App, settings: Settings,
     async def follow_config() -> None:
         await follower.run()
 
-    async def push_one(event: Any) -> list[Output]:
-        try:
-            record = decode_sync_record(event.message.value)
-        except EventDecodeError:
-            log.exception("push_command_undecodable", offset=event.message.offset)
-            return []
-        with event_context(event):
+    async def push_job(job: Job) -> None:
+        tracked: Tracked = job.ticket
+        record = job.record
+        with event_context(tracked.event):
             result = await pusher.push(PushCommand(record),
                                        await follower.store_soon(record.store_id))
         log.info("pushed", record_id=result.record_id, store_id=result.store_id,
                  store_sku=result.store_sku, status=result.status.value, qty=result.pushed_qty,
                  attempts=result.attempts,
                  failure=result.failure_code.value if result.failure_code else None)
-        return result_outputs(result, record, results, records, settings.partitions)
+        await send_all(result_outputs(result, record, results, records, settings.partitions))
+        with event_context(tracked.event):
+            progress.put(record, tracked.offset)
+        lanes_state.acks.done(tracked)
+
+    async def retire_jobs(jobs: Sequence[Job], by: Job) -> None:
+        """Queued commands a newer one for their listing replaced while the marketplace did not
+        answer: SKIPPED, superseded by it, and never pushed."""
+        outputs = []
+        for job in jobs:
+            skipped = PushResult(
+                record_id=job.record.record_id, store_id=job.record.store_id,
+                store_sku=job.record.store_sku, status=SyncStatus.SKIPPED,
+                pushed_qty=job.record.after_qty, attempts=0,
+                completed_at=time.time_ns() // 1_000_000)
+            outputs += result_outputs(skipped, job.record, results, records,
+                                      settings.partitions, superseded_by=by.record.record_id)
+        await send_all(outputs)
+        log.info("push_superseded", store_id=by.record.store_id,
+                 store_sku=by.record.store_sku, superseded=len(jobs),
+                 by=by.record.record_id)
+        for job in jobs:
+            lanes_state.acks.done(job.ticket)
+
+    lanes_state = _LanesState()
+    _release_on_rebalance(app, lanes_state)
 
     @app.agent(commands, name="push-to-marketplaces")
     async def push(stream: faust.StreamT[bytes]) -> None:
         await follower.caught_up.wait()
-        async for events in stream.take_events(PUSH_BATCH, settings.batch_within_s):
-            done = await asyncio.gather(*(push_one(event) for event in events))
-            await send_all([output for outputs in done for output in outputs])
+        acks = OrderedAcks(lambda event: event.ack(), max_held=MAX_HELD_COMMANDS)
+        lanes = PushLanes(push_job, retire_jobs)
+        lanes_state.start(acks, lanes, asyncio.get_running_loop())
+        watcher = asyncio.create_task(_watch(app, lanes_state))
+        try:
+            async for events in stream.noack_take(PUSH_BATCH, settings.batch_within_s):
+                for event in events:
+                    if lanes.failure.done():
+                        lanes.failure.result()  # raises what stopped a lane
+                    if not lanes_state.takes(event, app):
+                        continue  # delivered before a rebalance: delivered again after it
+                    await acks.room()
+                    _dispatch(event, acks, lanes, progress)
+        finally:
+            watcher.cancel()
+            await lanes_state.release("agent stopped")
 
     return follower
 
 
+MAX_HELD_COMMANDS = 20_000  # delivered and not committed: beyond, the agent takes no more
+WATCH_S = 0.1
+LANES_LOG_S = 10.0
+
+
+class _LanesState:
+    """The agent's lanes and acknowledgements, shared with the tasks that finish its jobs and
+    with the rebalance hook."""
+
+    acks: OrderedAcks
+    lanes: PushLanes
+    loop: asyncio.AbstractEventLoop | None = None
+    released_generation = -1  # events of this consumer generation or older are not taken
+    stopping = False
+
+    def start(self, acks: OrderedAcks, lanes: PushLanes,
+              loop: asyncio.AbstractEventLoop) -> None:
+        self.acks, self.lanes, self.loop = acks, lanes, loop
+
+    def takes(self, event: Any, app: faust.App) -> bool:
+        generation = event.message.generation_id
+        return (not self.stopping and generation == app.consumer_generation_id
+                and (generation is None or generation > self.released_generation))
+
+    async def release(self, why: str) -> None:
+        """Cancel every push in flight, drop every queued command and let go of their events
+        uncommitted: the group delivers them again."""
+        if self.loop is None:
+            return
+        held = self.acks.held
+        await self.lanes.cancel_all()
+        released = self.acks.release()
+        if held:
+            log.info("push_commands_released", why=why, held=held, released=released)
+
+
+def _dispatch(event: Any, acks: OrderedAcks, lanes: PushLanes, progress: PushProgress) -> None:
+    tracked = acks.track(event)
+    try:
+        record = decode_sync_record(event.message.value)
+    except EventDecodeError:
+        log.exception("push_command_undecodable", partition=tracked.partition,
+                      offset=tracked.offset)
+        acks.done(tracked)
+        return
+    with event_context(event):
+        handled = progress.get(record)
+    if handled is not None and tracked.offset <= handled:
+        # Delivered again after a crash or a rebalance: its outcome is logged already.
+        log.info("push_command_redelivered", record_id=record.record_id,
+                 partition=tracked.partition, offset=tracked.offset)
+        acks.done(tracked)
+        return
+    lanes.offer(Job(record, tracked))
+
+
+def _release_on_rebalance(app: faust.App, state: _LanesState) -> None:
+    """A rebalance makes faust wait until every delivered message is acknowledged before it
+    hands the partitions over; a store that does not answer would hold it (and the fold with
+    it) for minutes. So as soon as a rebalance starts, the push lanes are cancelled and their
+    commands released uncommitted. faust calls `on_rebalance_start` on its consumer thread,
+    before it revokes anything."""
+    started = app.on_rebalance_start
+
+    def on_rebalance_start() -> None:
+        started()
+        state.released_generation = max(state.released_generation,
+                                        app.consumer_generation_id or 0)
+        if state.loop is not None:
+            state.loop.call_soon_threadsafe(
+                lambda: state.loop.create_task(state.release("rebalance")))  # type: ignore[union-attr]
+
+    app.on_rebalance_start = on_rebalance_start  # type: ignore[method-assign]
+
+
+async def _watch(app: faust.App, state: _LanesState) -> None:
+    """Releases the lanes when the worker stops (faust waits for every delivered message then
+    too), and logs how much the lanes hold."""
+    logged = time.monotonic()
+    while True:
+        await asyncio.sleep(WATCH_S)
+        if app.should_stop:
+            state.stopping = True
+            await state.release("worker stopping")
+            return
+        if time.monotonic() - logged >= LANES_LOG_S:
+            logged = time.monotonic()
+            if state.acks.held:
+                log.info("push_lanes", held=state.acks.held, listings=state.lanes.listings,
+                         running=state.lanes.running, waiting=state.lanes.waiting,
+                         superseded=state.lanes.superseded, oldest=state.acks.oldest_held)
+
+
+class PushProgress:
+    """Per listing, the push-commands offset of the newest command whose outcome is logged."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def get(self, record: SyncRecord) -> int | None:
+        raw = self._table.get(_key(record.store_id, record.store_sku))
+        return None if raw is None else int(raw)
+
+    def put(self, record: SyncRecord, offset: int) -> None:
+        key = _key(record.store_id, record.store_sku)
+        raw = self._table.get(key)
+        if raw is None or int(raw) < offset:
+            self._table[key] = str(offset).encode()
+
+
 def result_outputs(result: PushResult, record: SyncRecord, results: Any,
-                    records: Any, partitions: int) -> list[Output]:
+                   records: Any, partitions: int, *,
+                   superseded_by: str | None = None) -> list[Output]:
     """The result for the connector's log, and the record with its final status for the
-    sync history (a later status overwrites an earlier one under the record id)."""
-    return [Output(results, result.record_id.encode(), encode_push_result(result)),
-            history_output(records, with_outcome(record, result), partitions)]
+    sync history (a later status overwrites an earlier one under the record id). A SKIPPED
+    result names the record that superseded it in a header (a replay reads it there)."""
+    headers = ([(HEADER_SUPERSEDED_BY, superseded_by.encode())]
+               if superseded_by is not None else [])
+    return [Output(results, result.record_id.encode(), encode_push_result(result), headers),
+            history_output(records, with_outcome(record, result, superseded_by), partitions)]
 
 
-def with_outcome(record: SyncRecord, result: PushResult) -> SyncRecord:
+def with_outcome(record: SyncRecord, result: PushResult,
+                 superseded_by: str | None = None) -> SyncRecord:
     if result.status is SyncStatus.SUCCESSFULLY:
         return replace(record, status=SyncStatus.SUCCESSFULLY)
+    if result.status is SyncStatus.SKIPPED:
+        return replace(record, status=SyncStatus.SKIPPED, superseded_by=superseded_by)
     return replace(record, status=SyncStatus.FAILED, failure_code=result.failure_code,
                    failure_message=result.failure_message)
