@@ -27,7 +27,7 @@ def main(ctx: click.Context, bootstrap: str | None) -> None:
         settings = Settings.from_env(kafka_bootstrap_servers=bootstrap)
     except SettingsError as exc:
         raise click.UsageError(str(exc)) from exc
-    configure_logging(settings.log_format, settings.log_level)
+    configure_logging(settings.log_format, settings.log_level, settings.secrets)
     ctx.ensure_object(dict)["settings"] = settings
     if ctx.invoked_subcommand not in _NO_KAFKA_CLIENT:
         _check_kafka_login(settings)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterable
 
 import structlog
 
@@ -19,13 +20,33 @@ _SHARED_PROCESSORS: list[structlog.types.Processor] = [
 ]
 
 
-def configure_logging(fmt: str = "auto", level: str = "info") -> None:
-    """Route structlog and stdlib logging to stderr in one format."""
+MASK = "********"
+
+
+class _MaskingFormatter(structlog.stdlib.ProcessorFormatter):
+    """Renders a record, then masks every known secret wherever it appears in the line."""
+
+    def __init__(self, *args: object, secrets: Iterable[str] = (), **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._secrets = tuple(secret for secret in secrets if secret)
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        for secret in self._secrets:
+            line = line.replace(secret, MASK)
+        return line
+
+
+def configure_logging(fmt: str = "auto", level: str = "info",
+                      secrets: Iterable[str] = ()) -> None:
+    """Route structlog and stdlib logging to stderr in one format; `secrets` (the settings' own,
+    known at start) are masked in every line, whoever logs them."""
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer() if use_json else structlog.dev.ConsoleRenderer()
     )
-    formatter = structlog.stdlib.ProcessorFormatter(
+    formatter = _MaskingFormatter(
+        secrets=secrets,
         foreign_pre_chain=_SHARED_PROCESSORS,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
@@ -38,7 +59,8 @@ def configure_logging(fmt: str = "auto", level: str = "info") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # aiokafka reports every transient coordinator hiccup at WARNING/ERROR during start-up.
+    # aiokafka reports every transient coordinator hiccup at WARNING/ERROR during start-up;
+    # kafka-python's admin client logs its whole configuration, SASL password included, at DEBUG.
     logging.getLogger("aiokafka").setLevel(max(root.level, logging.WARNING))
     logging.getLogger("kafka").setLevel(max(root.level, logging.WARNING))
     structlog.configure(

@@ -130,6 +130,12 @@ class Settings:
         check_security(self)
 
     @property
+    def secrets(self) -> tuple[str, ...]:
+        """Values no log line may show: the Kafka password and the API tokens."""
+        tokens = (item.partition(":")[2].strip() for item in self.api_tokens.split(","))
+        return tuple(value for value in (self.kafka_sasl_password, *tokens) if value)
+
+    @property
     def agent_set(self) -> frozenset[str]:
         return frozenset(name.strip() for name in self.agents.split(",") if name.strip())
 

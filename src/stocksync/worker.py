@@ -25,7 +25,7 @@ def run_worker(settings: Settings) -> None:
     @stock_app.app.task
     async def _log_started() -> None:
         # faust's worker set up logging on its own terms; put ours back in place.
-        configure_logging(settings.log_format, settings.log_level)
+        configure_logging(settings.log_format, settings.log_level, settings.secrets)
         if not settings.api_tokens:
             log.warning("api_open", reason="no STOCKSYNC_API_TOKENS configured",
                         web=settings.web_url)

@@ -4,6 +4,8 @@ options of every client in one place, and the password never printed."""
 from __future__ import annotations
 
 import ssl
+import subprocess
+import sys
 from pathlib import Path
 
 import faust
@@ -77,3 +79,21 @@ def test_the_password_never_reaches_a_repr_or_a_description() -> None:
     for text in (repr(settings), str(describe(settings)), repr(faust_credentials(settings))):
         assert "pw-Zq81" not in text
         assert "alice" in text
+
+
+def test_the_settings_secrets_are_masked_in_every_log_line() -> None:
+    """Whoever logs the Kafka password or a token (kafka-python's admin client logs its whole
+    configuration at DEBUG), the line shows a mask."""
+    settings = Settings.from_env({**SCRAM, "STOCKSYNC_API_TOKENS": "viewer:tok-V1,operator:tok-O2"})
+    assert ("pw-Zq81", "tok-V1", "tok-O2") == settings.secrets
+    script = ("import logging, sys, structlog\n"
+              "from stocksync.logs import configure_logging\n"
+              "configure_logging('json', 'debug', sys.argv[1:])\n"
+              "logging.getLogger('some.library').warning('config: %s', {'password': 'pw-Zq81'})\n"
+              "structlog.get_logger('ours').info('started', tokens='tok-V1,tok-O2')\n")
+    result = subprocess.run([sys.executable, "-c", script, *settings.secrets],
+                            capture_output=True, text=True, timeout=60, check=True)
+    lines = result.stderr.splitlines()
+    assert 2 == len(lines)
+    assert "{'password': '********'}" in lines[0] and "'********,********'" in lines[1].replace(
+        '"', "'")
