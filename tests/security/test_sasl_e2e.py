@@ -16,6 +16,7 @@ from stocksync.publisher import StockEventPublisher
 from stocksync.settings import Settings
 from stocksync.topic_admin import create_topics
 from tests.harness import WorkerProcess, eventually
+from tests.security.test_api_exposure import listening_addresses
 from tests.security.conftest import SecureBroker, run_cli
 
 pytestmark = pytest.mark.kafka
@@ -48,6 +49,8 @@ def test_a_worker_over_sasl_folds_published_events_and_serves_stock(
                           what="SASL-1 to show 5 in stock")
         assert 2 == worker.stats()["applied"]
         assert 5 == body["total"]["available"]
+        # Its HTTP server listens on loopback only.
+        assert {"127.0.0.1"} == listening_addresses(worker.settings.web_port)
     finally:
         worker.stop()
     log = worker.log_path.read_text()
