@@ -55,12 +55,9 @@ def _free_block(start: int, size: int) -> int:
 
 
 def _free(port: int) -> bool:
+    """Nothing listens on `port` of 127.0.0.1."""
     with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
+        return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
 @pytest.fixture(scope="session")
