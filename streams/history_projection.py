@@ -3,6 +3,8 @@ every record by id, the Sync Recording row of each merchant SKU and the Push Rec
 listing. All three sit on the partitions of `sync-records`, so one worker holds a merchant SKU's
 records and views, and each is restored from its changelog and rebuildable from `sync-records`
 alone: applying a record twice, or records out of order, gives the same views (projections.views).
+Records are applied a batch at a time (`project_batch`), below faust's per-key table path
+(`TableWriter`), each view read and written once per batch.
 
 Retention: records older than the retention are not applied (a replay would bring them back), and
 a timer drops them from the views of this worker's partitions.
@@ -10,13 +12,16 @@ a timer drops them from the views of this worker's partitions.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import faust
 
+from stocksync.domain.sync import SyncRecord
 from stocksync.logs import get_logger
 from stocksync.projections.sync_history import merge
 from stocksync.projections.view_codec import (
@@ -26,6 +31,8 @@ from stocksync.projections.view_codec import (
     encode_sku_summary,
 )
 from stocksync.projections.views import (
+    ListingHistory,
+    SkuSummary,
     apply_to_listing,
     apply_to_summary,
     prune_listing,
@@ -38,9 +45,13 @@ from stocksync.settings import Settings
 from stocksync.streams.event_context import event_context
 from stocksync.streams.fold_io import RAW, PartitionEvent
 from stocksync.streams.table_scan import partition_get, partition_keys_from, prune_on_timer
+from stocksync.streams.table_writer import TableWriter
 from stocksync.topics import SYNC_RECORDS
 
 log = get_logger(__name__)
+
+T = TypeVar("T")
+TABLES = ("records", "summaries", "listings", "by_time")  # HistoryTables' fields
 
 
 @dataclass(frozen=True)
@@ -90,19 +101,20 @@ def register_history_projection(app: faust.App, settings: Settings) -> HistoryTa
                            source_topic=source.get_topic_name())
     limit = settings.history_listing_limit
 
+    writers = {name: TableWriter(getattr(tables, name), app) for name in TABLES}
+
     @app.agent(source, name="project-history")
     async def project_history(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            if event.message.value is None:
-                continue
-            try:
-                record = decode_sync_record(event.message.value)
-            except EventDecodeError:
-                log.exception("sync_record_undecodable", offset=event.message.offset)
-                continue
-            if record.log_time < retention_cutoff(now_ms(), settings.history_retention_ms):
-                continue  # already out of the history (a replay, or a late outcome)
-            apply_record(tables, record, limit)
+        async for events in stream.take_events(settings.batch_size, settings.batch_within_s):
+            cutoff = retention_cutoff(now_ms(), settings.history_retention_ms)
+            for partition, records in _records_by_partition(events, cutoff).items():
+                writes = project_batch(
+                    lambda name, key, p=partition: writers[name].get(p, key), records, limit)
+                # The indexes and views first, the records last: a record that is stored has
+                # its index entries, so its redelivery may skip them.
+                await asyncio.gather(*(writers[name].write(partition, writes[name])
+                                       for name in TABLES if name != "records"))
+                await writers["records"].write(partition, writes["records"])
 
     prune_on_timer(app, settings.history_prune_interval_s, settings.history_retention_ms,
                    tables.records, lambda partition, cutoff: prune_partition(
@@ -111,24 +123,61 @@ def register_history_projection(app: faust.App, settings: Settings) -> HistoryTa
     return tables
 
 
-def apply_record(tables: HistoryTables, record: Any, limit: int) -> None:
-    """One record into the three tables, in the current event's partition."""
-    key = record.record_id.encode()
-    raw = tables.records.get(key)
-    tables.records[key] = encode_sync_record(
-        merge(decode_sync_record(raw) if raw else None, record))
-    if raw is None:  # a record's log time never changes: one entry per index and record
-        tables.by_time[time_key(record.log_time, record.record_id)] = b""
-        tables.by_time[time_key(record.log_time, record.record_id,
-                                sku_prefix(record.merchant_sku))] = b""
-    key = record.merchant_sku.encode()
-    raw = tables.summaries.get(key)
-    tables.summaries[key] = encode_sku_summary(
-        apply_to_summary(decode_sku_summary(raw) if raw else None, record))
-    key = listing_key(record.store_id, record.store_sku)
-    raw = tables.listings.get(key)
-    tables.listings[key] = encode_listing_history(
-        apply_to_listing(decode_listing_history(raw) if raw else None, record, limit))
+def _records_by_partition(events: Sequence[Any], cutoff: int) -> dict[int, list[SyncRecord]]:
+    """The batch's records per partition, in log order; those logged before `cutoff` are
+    already out of the history (a replay, or a late outcome)."""
+    found: dict[int, list[SyncRecord]] = {}
+    for event in events:
+        if event.message.value is None:
+            continue
+        try:
+            record = decode_sync_record(event.message.value)
+        except EventDecodeError:
+            log.exception("sync_record_undecodable", offset=event.message.offset)
+            continue
+        if record.log_time >= cutoff:
+            found.setdefault(event.message.partition, []).append(record)
+    return found
+
+
+def project_batch(read: Callable[[str, bytes], bytes | None], records: Iterable[SyncRecord],
+                  limit: int) -> dict[str, list[tuple[bytes, bytes]]]:
+    """What `records` (one partition's, in log order) change in the four tables, as
+    (key, value) writes per table name; `read(table name, key)` gives a stored value.
+
+    Each view is read, decoded and encoded once per batch however many of the records it
+    takes: a hot listing's Push Record page (its latest `limit` records) is not re-encoded
+    for each one.
+    """
+    merged: dict[bytes, SyncRecord] = {}
+    summaries: dict[bytes, SkuSummary] = {}
+    listings: dict[bytes, ListingHistory] = {}
+    index: list[tuple[bytes, bytes]] = []
+    for record in records:
+        key = record.record_id.encode()
+        current = merged.get(key) or _decoded(read("records", key), decode_sync_record)
+        if current is None:  # a record's log time never changes: one entry per index
+            index.append((time_key(record.log_time, record.record_id), b""))
+            index.append((time_key(record.log_time, record.record_id,
+                                   sku_prefix(record.merchant_sku)), b""))
+        merged[key] = merge(current, record)
+        key = record.merchant_sku.encode()
+        summaries[key] = apply_to_summary(
+            summaries[key] if key in summaries else _decoded(read("summaries", key),
+                                                             decode_sku_summary), record)
+        key = listing_key(record.store_id, record.store_sku)
+        listings[key] = apply_to_listing(
+            listings[key] if key in listings else _decoded(read("listings", key),
+                                                           decode_listing_history),
+            record, limit)
+    return {"records": [(k, encode_sync_record(v)) for k, v in merged.items()],
+            "summaries": [(k, encode_sku_summary(v)) for k, v in summaries.items()],
+            "listings": [(k, encode_listing_history(v)) for k, v in listings.items()],
+            "by_time": index}
+
+
+def _decoded(raw: bytes | None, decode: Callable[[bytes], T]) -> T | None:
+    return None if raw is None else decode(raw)
 
 
 def prune_partition(tables: HistoryTables, partition: int, cutoff: int) -> int:
