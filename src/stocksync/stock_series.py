@@ -6,9 +6,10 @@ point each time an applied event changed what is available (in total or in one w
 
 A point is the state after the event, at the event's log time (the time it reached the log),
 the same instant `GET /stock/{sku}?as_of=` answers for. Events the fold rejects (and repeats of
-an event id) change nothing and make no point. With `since_ms`, the first point is the stock
-as it was at `since_ms` (when some event had been logged before), so a chart starts at its left
-edge with the right value; with more than `limit` points, the newest `limit` are kept.
+an event id) change nothing and make no point, nor do applied ones that leave what is available
+as it was (from no stock at all before the first). With `since_ms`, the first point is the stock
+at `since_ms` as `as_of` answers it (the events logged at or before it; when there are any), so a
+chart starts at its left edge with the right value; with more than `limit` points, the newest `limit` are kept.
 """
 
 from __future__ import annotations
@@ -53,12 +54,11 @@ def series_of(entries: Iterable[LogEntry], merchant_sku: str, *, since_ms: int |
             continue
         point = _point(entry.log_time, outcome)
         state = outcome
-        if since_ms is not None and entry.log_time < since_ms:
+        if since_ms is not None and entry.log_time <= since_ms:  # as `as_of` it counts
             before = {**point, "log_time": since_ms}
             continue
-        last = points[-1] if points else before
-        if last is None or (last["available"], last["warehouses"]) != (
-                point["available"], point["warehouses"]):
+        last = points[-1] if points else before or _point(0, SkuStock.empty(merchant_sku))
+        if (last["available"], last["warehouses"]) != (point["available"], point["warehouses"]):
             points.append(point)
     if not any_event:
         return None

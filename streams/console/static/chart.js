@@ -5,8 +5,8 @@
 
 import { fmtTime, h } from './dom.js';
 
-const W = 720;
-const H = 200;
+const W = 960;
+const H = 220;
 const PAD = { left: 48, right: 16, top: 14, bottom: 30 };
 
 export function stepChart(points, { end, marker, onPick } = {}) {

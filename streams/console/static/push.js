@@ -172,7 +172,7 @@ export function pushPage(main, { query, session, notify, setQuery }) {
                 await repush(request, notify);
                 await refresh();
               },
-            }, `Re-push all ${listings.size} listing${listings.size === 1 ? '' : 's'}`) : null),
+            }, listings.size === 1 ? 'Re-push 1 listing' : `Re-push all ${listings.size} listings`) : null),
           group[0].failure_message ? h('p', { class: 'muted small' }, `e.g. ${group[0].failure_message}`) : null,
           h('div', { class: 'table-wrap' }, h('table', { class: 'failed' },
             h('thead', {}, h('tr', {}, canChange ? h('th', { class: 'narrow' }) : null, h('th', {}, 'ID'),
@@ -194,7 +194,7 @@ export function pushPage(main, { query, session, notify, setQuery }) {
               canChange ? h('td', {}, h('button', {
                 type: 'button', class: 'small repush', 'data-repush': r.record_id,
                 onclick: (e) => { e.target.disabled = true; onRepush([r.record_id]); },
-              }, 'Re-push')) : null)))))));
+              }, 'Re-push')) : null))))));
       }));
   }
 

@@ -72,7 +72,7 @@ export function recordingPage(main, { query, setQuery }) {
     }
     replace(body, h('div', { class: 'table-wrap' }, h('table', { class: 'recording' },
       h('thead', {}, h('tr', {}, h('th', {}, 'SKU information'), h('th', { class: 'num' }, 'Last sync qty'),
-        h('th', {}, 'Last sync time'), h('th', {}, 'Last sync status'), h('th', { class: 'num' }, 'Records'), h('th', {}))),
+        h('th', {}, 'Last sync time'), h('th', {}, 'Last sync status'), h('th', { class: 'num', title: 'one per store SKU it pushed to' }, 'Records in last sync'), h('th', {}))),
       h('tbody', {}, shown.map((s) => h('tr', {
         'data-sku': s.merchant_sku, class: highlighted.has(s.merchant_sku) ? 'fresh' : null,
       },

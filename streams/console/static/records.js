@@ -28,10 +28,10 @@ function statusCell(record) {
 }
 
 function causeCell(record) {
-  return h('td', { class: 'cause small' },
+  const position = `${record.cause_topic}, partition ${record.cause_partition}, offset ${record.cause_offset}`;
+  return h('td', { class: 'cause small', title: `event ${record.cause_event_id} at ${position}` },
     h('div', { class: 'mono' }, record.cause_event_id),
-    h('div', { class: 'muted mono' },
-      `${record.cause_topic} · p${record.cause_partition} · @${record.cause_offset}`));
+    h('div', { class: 'muted mono' }, `p${record.cause_partition} @${record.cause_offset}`));
 }
 
 // opts: canChange, selected (Set of record ids, or null for no selection column), onToggle(id),
@@ -40,8 +40,7 @@ export function recordsTable(records, opts = {}) {
   const selectable = opts.canChange && opts.selected;
   const head = h('tr', {},
     selectable ? h('th', { class: 'narrow' }) : null,
-    h('th', {}, 'ID'), h('th', {}, 'Sync time'), h('th', {}, 'Marketplace'),
-    h('th', {}, 'Store'), h('th', {}, 'Store SKU'),
+    h('th', {}, 'ID'), h('th', {}, 'Sync time'), h('th', {}, 'Store · marketplace'), h('th', {}, 'Store SKU'),
     opts.showSku ? h('th', {}, 'Merchant SKU') : null,
     h('th', {}, 'Warehouse'), h('th', { class: 'num' }, 'Before'),
     h('th', { class: 'num' }, 'Movement'), h('th', { class: 'num' }, 'After'),
@@ -58,9 +57,8 @@ export function recordsTable(records, opts = {}) {
       onchange: () => opts.onToggle(r.record_id),
     }) : null) : null,
     h('td', { class: 'mono small' }, r.record_id),
-    h('td', {}, timeCell(r.sync_time), h('div', { class: 'muted small', title: 'log time' }, timeCell(r.log_time))),
-    h('td', {}, r.marketplace),
-    h('td', {}, r.store_nickname, h('div', { class: 'muted small' }, r.store_id)),
+    h('td', { class: 'sync-time' }, timeCell(r.sync_time), h('div', { class: 'muted small', title: 'log time: when the trigger reached the log' }, timeCell(r.log_time))),
+    h('td', { class: 'store' }, r.store_nickname, h('div', { class: 'muted small' }, `${r.marketplace} · ${r.store_id}`)),
     h('td', {}, h('a', { href: listingHref(r.store_id, r.store_sku) }, r.store_sku)),
     opts.showSku ? h('td', {}, h('a', { href: skuHref(r.merchant_sku) }, r.merchant_sku),
       r.title ? h('div', { class: 'muted small' }, r.title) : null) : null,
@@ -69,7 +67,7 @@ export function recordsTable(records, opts = {}) {
     h('td', { class: `num ${r.movement < 0 ? 'down' : r.movement > 0 ? 'up' : ''}` }, fmtMovement(r.movement)),
     h('td', { class: 'num strong' }, fmtQty(r.after_qty)),
     h('td', {}, r.rule_name),
-    h('td', {}, words(r.reason)),
+    h('td', { class: 'reason' }, words(r.reason)),
     statusCell(r),
     causeCell(r),
     opts.canChange ? h('td', {}, failed ? h('button', {

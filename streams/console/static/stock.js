@@ -49,11 +49,18 @@ export function stockPage(main, { args, query, setQuery }) {
     return null;
   }
 
+  // The series is read from the log (the SKU's partition from its start): again only when the
+  // stock changed, not at every refresh.
+  let shown;
+  let series = null;
+
   async function refresh() {
-    const [view, series] = await Promise.all([
-      api(`/stock/${enc(sku)}`, { params: { as_of: asOf } }).catch((e) => (e.status === 404 ? null : Promise.reject(e))),
-      api(`/stock/${enc(sku)}/series`).catch((e) => (e.status === 404 ? null : Promise.reject(e))),
-    ]);
+    const view = await api(`/stock/${enc(sku)}`, { params: { as_of: asOf } })
+      .catch((e) => (e.status === 404 ? null : Promise.reject(e)));
+    const text = JSON.stringify(view);
+    if (text === shown) return;
+    series = await api(`/stock/${enc(sku)}/series`).catch((e) => (e.status === 404 ? null : Promise.reject(e)));
+    shown = text;
     replace(stockBox, view ? stockTable(view) : empty(asOf ? 'No event of this SKU had been logged by then.' : 'Unknown merchant SKU.'));
     replace(chartBox, series
       ? [stepChart(series.points, { end: Math.max(Date.now(), asOf || 0), marker: asOf, onPick: (ms) => go(sku, ms) }),
