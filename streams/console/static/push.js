@@ -46,6 +46,7 @@ export function pushPage(main, { query, session, notify, setQuery }) {
   const fresh = new Freshness();
   let records = [];
   let cursor = null;
+  let pagesLoaded = 1; // the live refresh reads the first page again; "Load more" the next ones
   let failedGroups = null; // [code, records[]]
   let listingsNow = new Map(); // "store\u0000sku" -> listing history
 
@@ -222,14 +223,16 @@ export function pushPage(main, { query, session, notify, setQuery }) {
     const firstIds = new Set(page.records.map((r) => r.record_id));
     const older = records.filter((r) => !firstIds.has(r.record_id)).map((r) => known.get(r.record_id));
     records = [...page.records, ...older].sort((a, b) => b.log_time - a.log_time);
-    if (cursor === null || records.length <= PAGE) cursor = page.next_cursor;
+    if (pagesLoaded === 1) cursor = page.next_cursor;
     fresh.see(records.map((r) => r.record_id));
   }
 
   async function loadMore() {
     const page = await api('/sync-records', { params: { ...query_, limit: PAGE, cursor } });
-    records = [...records, ...page.records];
+    const known = new Set(records.map((r) => r.record_id));
+    records = [...records, ...page.records.filter((r) => !known.has(r.record_id))];
     cursor = page.next_cursor;
+    pagesLoaded += 1;
     fresh.see(records.map((r) => r.record_id));
     drawTable();
   }
