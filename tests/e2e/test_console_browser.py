@@ -285,6 +285,7 @@ def test_a_viewer_sees_no_re_push_button(browser: Browser, worker: WorkerProcess
     page.click("#login button[type=submit]")
     expect(page.locator("#login-error")).to_contain_text("not valid")
     expect(page.locator("#nav")).to_be_hidden()
+    assert 0 == page.evaluate("sessionStorage.length")  # a refused token is not kept
 
     page = signed_in(browser, worker, VIEWER)
     expect(page.locator("#who")).to_have_text("viewer · read only")
@@ -302,6 +303,7 @@ def test_a_viewer_sees_no_re_push_button(browser: Browser, worker: WorkerProcess
     # Signing out forgets the token.
     page.click("#sign-out")
     expect(page.locator("#login")).to_be_visible()
+    assert 0 == page.evaluate("sessionStorage.length")
     page.reload()
     expect(page.locator("#login")).to_be_visible()
     assert [] == page.errors  # type: ignore[attr-defined]

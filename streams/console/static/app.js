@@ -94,7 +94,9 @@ async function start() {
     session = await api('/session');
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
-      showLogin(token.get() ? 'That token is not valid here.' : null);
+      const refused = token.get();
+      token.clear();
+      showLogin(refused ? 'That token is not valid here.' : null);
       return;
     }
     replace(main, errorBox(`The worker does not answer: ${error.message}`));
