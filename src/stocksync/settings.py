@@ -53,6 +53,9 @@ class Settings:
     # The fold agent takes up to this many events at once, waiting at most `batch_within_s`.
     batch_size: int = 2000
     batch_within_s: float = 0.05
+    # A worker that stops heartbeating (kill -9, a lost host) loses its partitions after this
+    # long; its successor waits as long to join (faust's default is 60 s).
+    session_timeout_s: float = 10.0
     # Push pipeline: dedup window on log time, the grace an idle partition's watermark keeps
     # behind the wall clock, and the periodic Refresh.
     window_ms: int = 1000
@@ -196,6 +199,7 @@ _ENV_VARS: dict[str, tuple[str, Any]] = {
     "log_level": ("STOCKSYNC_LOG_LEVEL", str),
     "batch_size": ("STOCKSYNC_BATCH_SIZE", int),
     "batch_within_s": ("STOCKSYNC_BATCH_WITHIN_S", _positive_float),
+    "session_timeout_s": ("STOCKSYNC_SESSION_TIMEOUT_S", _positive_float),
     "window_ms": ("STOCKSYNC_WINDOW_MS", int),
     "window_grace_ms": ("STOCKSYNC_WINDOW_GRACE_MS", int),
     "refresh_interval_s": ("STOCKSYNC_REFRESH_INTERVAL_S", _positive_float),
