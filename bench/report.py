@@ -57,12 +57,12 @@ def render(results: Any, command: str) -> str:
     return "\n".join(lines)
 
 
-def replace_section(path: Path, section: str) -> None:
-    """Put `section` where the previous one was, or at the end."""
+def replace_section(path: Path, section: str, begin: str = BEGIN, end: str = END) -> None:
+    """Put `section` where the previous one (between `begin` and `end`) was, or at the end."""
     text = path.read_text() if path.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        _, tail = rest.split(end, 1)
         text = head + section + tail
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
