@@ -9,7 +9,8 @@ drain once the store answers again.
 One rule pushes every SKU to every store under the same store SKU, so the stuck store's
 commands share partitions with the healthy stores' (the worst case for holding uncommitted
 commands). `--mode hang`: the store does not answer at all (POST /admin/pause); `--mode slow`:
-it answers every push after `--delay-s` seconds. Needs the local broker (`stocksync kafka
+it answers every push after `--delay-s` seconds; `--mode none`: it keeps answering (a control
+run, for the worker's memory without a stuck store). Needs the local broker (`stocksync kafka
 start`) or KAFKA_BOOTSTRAP_SERVERS.
 """
 
@@ -87,7 +88,8 @@ def main(argv: Sequence[str] | None = None) -> Run:
     parser.add_argument("--rate", type=float, default=20.0, help="stock events per second")
     parser.add_argument("--skus", type=int, default=40)
     parser.add_argument("--healthy", type=int, default=4, help="stores that keep answering")
-    parser.add_argument("--mode", choices=("hang", "slow"), default="hang")
+    parser.add_argument("--mode", choices=("hang", "slow", "none"), default="hang",
+                        help="none: the store keeps answering (a control run)")
     parser.add_argument("--delay-s", type=float, default=10.0, help="--mode slow: the delay")
     parser.add_argument("--output", type=Path, default=None,
                         help="write the section into this file (BENCHMARKS.md)")
@@ -144,7 +146,7 @@ def measure(run: Run, settings: Settings, marketplace: MarketplaceProcess,
         # The store stops answering; events keep flowing at a steady rate.
         if args.mode == "hang":
             marketplace.post("/admin/pause", {"store_id": SLOW})
-        else:
+        elif args.mode == "slow":
             marketplace.post("/admin/slow", {"store_id": SLOW, "delay_s": args.delay_s})
         started = time.monotonic()
         stuck_until = started + args.minutes * 60
@@ -176,7 +178,7 @@ def measure(run: Run, settings: Settings, marketplace: MarketplaceProcess,
     # the stock.
     if args.mode == "hang":
         marketplace.post("/admin/resume", {"store_id": SLOW})
-    else:
+    elif args.mode == "slow":
         marketplace.post("/admin/slow", {"store_id": SLOW, "delay_s": 0})
     resumed = time.monotonic()
     deadline = resumed + 900
@@ -287,8 +289,9 @@ def _command(argv: Sequence[str] | None) -> str:
 
 def render(run: Run, command: str) -> str:
     args = run.args
-    stuck = ("does not answer at all (`POST /admin/pause`)" if args.mode == "hang"
-             else f"answers every push after {args.delay_s:g} s (`POST /admin/slow`)")
+    stuck = {"hang": "does not answer at all (`POST /admin/pause`)",
+             "slow": f"answers every push after {args.delay_s:g} s (`POST /admin/slow`)",
+             "none": "keeps answering (a control run: nothing is stuck)"}[args.mode]
     per_minute = [(t, r) for t, r in run.rss if t <= run.stuck_s]
     marks = [min(per_minute, key=lambda s, m=m: abs(s[0] - m * 60))
              for m in range(0, int(run.stuck_s // 60) + 1)] if per_minute else []
@@ -322,7 +325,7 @@ def render(run: Run, command: str) -> str:
         "waiting, superseded so far) | "
         + (f"{lanes.get('held', 0):,}, {lanes.get('listings', 0):,}, "
            f"{lanes.get('waiting', 0):,}, {lanes.get('superseded', 0):,}" if lanes
-           else "none logged") + " |",
+           else "0 (nothing held at any of its reports)") + " |",
         f"| drain: from answering again to every {SLOW} command's outcome logged and every "
         f"listing right | {run.drain_s:,.1f} s |",
         f"| {SLOW}'s outcomes (commands of the whole run) | "
