@@ -13,8 +13,9 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from kafka import KafkaAdminClient
+from kafka import KafkaAdminClient, TopicPartition
 
 from stocksync.kafka_security import client_options
 from stocksync.settings import Settings
@@ -121,11 +122,15 @@ def _a_token(settings: Settings) -> str | None:
     return tokens.entries[0][1].decode() if tokens.enabled else None
 
 
-def _committed(admin: KafkaAdminClient, group: str, topic: str) -> dict[int, int]:
+def group_offsets(admin: KafkaAdminClient, group: str) -> dict[TopicPartition, Any]:
+    """The group's committed offsets (OffsetAndMetadata) by partition, in either kafka-python."""
     if hasattr(admin, "list_group_offsets"):  # kafka-python 3
-        offsets = admin.list_group_offsets({group: None}).get(group, {})
-    else:
-        offsets = admin.list_consumer_group_offsets(group)
+        return admin.list_group_offsets({group: None}).get(group, {})
+    return admin.list_consumer_group_offsets(group)
+
+
+def _committed(admin: KafkaAdminClient, group: str, topic: str) -> dict[int, int]:
+    offsets = group_offsets(admin, group)
     return {tp.partition: meta.offset for tp, meta in offsets.items()
             if tp.topic == topic and meta.offset >= 0}
 
