@@ -160,6 +160,7 @@ class _LanesState:
     loop: asyncio.AbstractEventLoop | None = None
     released_generation = -1  # events of this consumer generation or older are not taken
     stopping = False
+    releasing: asyncio.Task[None] | None = None
 
     def start(self, acks: OrderedAcks, lanes: PushLanes,
               loop: asyncio.AbstractEventLoop) -> None:
@@ -170,14 +171,18 @@ class _LanesState:
         return (not self.stopping and generation == app.consumer_generation_id
                 and (generation is None or generation > self.released_generation))
 
+    def release_soon(self, why: str) -> None:
+        assert self.loop is not None
+        self.releasing = self.loop.create_task(self.release(why))  # referenced until done
+
     async def release(self, why: str) -> None:
         """Cancel every push in flight, drop every queued command and let go of their events
         uncommitted: the group delivers them again."""
         if self.loop is None:
             return
         held = self.acks.held
+        released = self.acks.release()  # first: a push that ends meanwhile acknowledges nothing
         await self.lanes.cancel_all()
-        released = self.acks.release()
         if held:
             log.info("push_commands_released", why=why, held=held, released=released)
 
@@ -215,8 +220,7 @@ def _release_on_rebalance(app: faust.App, state: _LanesState) -> None:
         state.released_generation = max(state.released_generation,
                                         app.consumer_generation_id or 0)
         if state.loop is not None:
-            state.loop.call_soon_threadsafe(
-                lambda: state.loop.create_task(state.release("rebalance")))  # type: ignore[union-attr]
+            state.loop.call_soon_threadsafe(state.release_soon, "rebalance")
 
     app.on_rebalance_start = on_rebalance_start  # type: ignore[method-assign]
 

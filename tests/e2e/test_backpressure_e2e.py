@@ -207,3 +207,41 @@ def test_a_hung_store_stalls_nothing_else_loses_nothing_and_drains(
         if record.status is SyncStatus.SUCCESSFULLY:
             per_listing[(record.store_id, record.store_sku)].append(record.after_qty)
     assert all(expected in qtys for qtys in per_listing.values()), per_listing
+
+
+def test_a_rebalance_is_not_held_up_by_a_hung_store(worker, workers, topics,
+                                                     marketplace) -> None:
+    """faust hands partitions over only once every delivered message is acknowledged; the
+    hung store's commands are released uncommitted instead of awaited (up to two retry
+    budgets, minutes: more than the 90 s allowed here), so a second worker joins while the store hangs, both serve, the fold
+    goes on, and the released commands drain once the store answers."""
+    sku = "BP-REBALANCE"
+    events = Events(sku, "WH-BP")
+    publish(topics, [events.mapped(store_id, sku) for store_id in (HUNG, HEALTHY)]
+            + [events(StockReceivedManually, qty=5)])
+    listing_shows(marketplace, HUNG, sku, 5)
+    marketplace.post("/admin/pause", {"store_id": HUNG})
+    for qty in (1, 2):
+        publish(topics, [events(StockReceivedManually, qty=qty)])
+        time.sleep(1.2)
+    listing_shows(marketplace, HEALTHY, sku, 8)  # the hung store's push is in flight by now
+    second = workers.start("bp2", wait=False)
+    try:
+        for each in (worker, second):
+            eventually(lambda each=each: True if each.stats().get("ready") else None,
+                       timeout_s=90, what=f"worker {each.name} to serve after the rebalance")
+        publish(topics, [events(StockReceivedManually, qty=3)])
+        eventually(lambda: True if available(worker, sku) == 11 else None, timeout_s=60,
+                   what="the fold to go on after the rebalance")
+        listing_shows(marketplace, HEALTHY, sku, 11)
+        marketplace.post("/admin/resume", {"store_id": HUNG})
+        listing_shows(marketplace, HUNG, sku, 11)
+        history = eventually(
+            lambda: (lambda found: found if found and all(
+                r.status is not SyncStatus.PENDING for r in found) else None)(
+                records_of(topics, sku)),
+            timeout_s=240, what="the SKU's records to leave PENDING")
+        applied = marketplace.applied()
+        assert all(applied.get(r.record_id, 0) <= 1 for r in history)
+    finally:
+        second.stop()
