@@ -13,15 +13,14 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
-from kafka import KafkaAdminClient, TopicPartition
+from kafka import KafkaAdminClient
 
 from stocksync.kafka_security import client_options
 from stocksync.settings import Settings
 from stocksync.streams.auth import parse_tokens
 from stocksync.topic_admin import create_topics
-from stocksync.topic_reader import end_offsets
+from stocksync.topic_reader import end_offsets, group_offsets
 from stocksync.topics import PUSH_COMMANDS, STOCK_EVENTS, SYNC_LOGS, SYNC_RECORDS
 from stocksync.worker_process import WorkerProcess
 
@@ -120,13 +119,6 @@ def _a_token(settings: Settings) -> str | None:
     """A token the replay's own polls of its workers may use (any role reads /stats)."""
     tokens = parse_tokens(settings.api_tokens)
     return tokens.entries[0][1].decode() if tokens.enabled else None
-
-
-def group_offsets(admin: KafkaAdminClient, group: str) -> dict[TopicPartition, Any]:
-    """The group's committed offsets (OffsetAndMetadata) by partition, in either kafka-python."""
-    if hasattr(admin, "list_group_offsets"):  # kafka-python 3
-        return admin.list_group_offsets({group: None}).get(group, {})
-    return admin.list_consumer_group_offsets(group)
 
 
 def _committed(admin: KafkaAdminClient, group: str, topic: str) -> dict[int, int]:

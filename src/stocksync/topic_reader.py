@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
+from typing import Any
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
 from stocksync.kafka_security import client_options
@@ -22,6 +23,31 @@ def end_offsets(settings: Settings, topic: str) -> dict[int, int]:
         return {tp.partition: end for tp, end in consumer.end_offsets(partitions).items()}
     finally:
         consumer.close()
+
+
+def group_offsets(admin: KafkaAdminClient, group: str) -> dict[TopicPartition, Any]:
+    """The group's committed offsets (OffsetAndMetadata) by partition, in either kafka-python."""
+    if hasattr(admin, "list_group_offsets"):  # kafka-python 3
+        return admin.list_group_offsets({group: None}).get(group, {})
+    return admin.list_consumer_group_offsets(group)
+
+
+def start_offsets(settings: Settings, group: str, topic: str) -> dict[int, int]:
+    """Partition -> where `group` reads `topic` from next: its committed offset, or the log's
+    start where it committed nothing (or what it committed was deleted since)."""
+    admin = KafkaAdminClient(**client_options(settings))
+    consumer = KafkaConsumer(**client_options(settings))
+    try:
+        committed = {tp.partition: meta.offset for tp, meta in group_offsets(admin, group).items()
+                     if tp.topic == topic and meta.offset >= 0}
+        partitions = [TopicPartition(topic, p)
+                      for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        starts = consumer.beginning_offsets(partitions)
+    finally:
+        admin.close()
+        consumer.close()
+    return {tp.partition: max(committed.get(tp.partition, start), start)
+            for tp, start in starts.items()}
 
 
 def read_to_end(settings: Settings, topic: str, partitions: Iterable[int] | None = None,
