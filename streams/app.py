@@ -22,6 +22,7 @@ from stocksync.streams.fold_io import RAW, RawTopic
 from stocksync.streams.history_api import register_history_api
 from stocksync.streams.history_projection import register_history_projection
 from stocksync.streams.http_errors import json_errors
+from stocksync.streams.in_sequence import InSequence, consumer_seek
 from stocksync.streams.openapi import register_openapi
 from stocksync.streams.outcome_replay import register_outcome_replay
 from stocksync.streams.push_agent import register_push_agent
@@ -31,6 +32,7 @@ from stocksync.streams.stock_api import register_stock_api
 from stocksync.streams.stock_fold import FoldTopics, StockFold
 from stocksync.streams.table_writer import TableWriter
 from stocksync.streams.sync_log_api import register_sync_log_api
+from stocksync.topic_reader import start_offsets
 from stocksync.topics import (
     PUSH_COMMANDS,
     STOCK_EVENTS,
@@ -147,10 +149,13 @@ def create_app(settings: Settings, secrets: Mapping[str, str] | None = None) -> 
 
 
 def _register_fold(app: faust.App, settings: Settings, fold: StockFold, stock_events: Any) -> None:
+    sequence = InSequence(consumer_seek(app), lambda: start_offsets(
+        settings, settings.app_id, stock_events.get_topic_name()), "fold")
+
     @app.agent(stock_events, name="fold-stock")
     async def fold_stock(stream: faust.StreamT[bytes]) -> None:
         async for events in stream.take_events(settings.batch_size, settings.batch_within_s):
-            await fold.process(events)
+            await fold.process([event for event in events if await sequence.takes(event)])
 
     if not settings.replay:  # a replay closes windows at the ticks the log already holds
         @app.timer(WINDOW_TICK_S)
@@ -161,8 +166,9 @@ def _register_fold(app: faust.App, settings: Settings, fold: StockFold, stock_ev
 
     @app.on_partitions_revoked.connect
     async def _forget(app: faust.App, revoked: set[TP], **kwargs: Any) -> None:  # noqa: ARG001
-        fold.forget_partitions(tp.partition for tp in revoked
-                               if tp.topic == stock_events.get_topic_name())
+        mine = [tp.partition for tp in revoked if tp.topic == stock_events.get_topic_name()]
+        fold.forget_partitions(mine)
+        sequence.forget(mine)
 
     if not settings.replay:  # a replay's config changes are the snapshots in the log
         register_config_relay(app, settings, stock_events)

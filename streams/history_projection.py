@@ -44,8 +44,10 @@ from stocksync.schemas.push_codec import decode_sync_record, encode_sync_record
 from stocksync.settings import Settings
 from stocksync.streams.event_context import event_context
 from stocksync.streams.fold_io import RAW, PartitionEvent
+from stocksync.streams.in_sequence import InSequence, consumer_seek
 from stocksync.streams.table_scan import partition_get, partition_keys_from, prune_on_timer
 from stocksync.streams.table_writer import TableWriter
+from stocksync.topic_reader import start_offsets
 from stocksync.topics import SYNC_RECORDS
 
 log = get_logger(__name__)
@@ -102,12 +104,19 @@ def register_history_projection(app: faust.App, settings: Settings) -> HistoryTa
     limit = settings.history_listing_limit
 
     writers = {name: TableWriter(getattr(tables, name), app) for name in TABLES}
+    sequence = InSequence(consumer_seek(app), lambda: start_offsets(
+        settings, settings.app_id, source.get_topic_name()), "history")
+
+    @app.on_partitions_revoked.connect
+    async def _forget(app: faust.App, revoked: set[Any], **kwargs: Any) -> None:  # noqa: ARG001
+        sequence.forget(tp.partition for tp in revoked if tp.topic == source.get_topic_name())
 
     @app.agent(source, name="project-history")
     async def project_history(stream: faust.StreamT[bytes]) -> None:
         async for events in stream.take_events(settings.batch_size, settings.batch_within_s):
             cutoff = retention_cutoff(now_ms(), settings.history_retention_ms)
-            for partition, records in _records_by_partition(events, cutoff).items():
+            taken = [event for event in events if await sequence.takes(event)]
+            for partition, records in _records_by_partition(taken, cutoff).items():
                 writes = project_batch(
                     lambda name, key, p=partition: writers[name].get(p, key), records, limit)
                 # The indexes and views first, the records last: a record that is stored has

@@ -12,14 +12,6 @@ of what was delivered, and the committed offset never passes an event in flight.
 `release()` lets go of every event not yet acknowledged without acknowledging it (a rebalance or
 a stop, when faust waits for every delivered message to be acknowledged before it hands the
 partitions over): they are not committed, and the group delivers them again.
-
-Ordering the acknowledgements is not enough when an event is never delivered to the agent at
-all: faust fetches before it seeks a new assignment to the committed offsets, and the stream
-drops what it fetched then; the agent saw its first events of a partition 30 offsets past the
-committed one after a restart, acknowledged them, and faust committed past the 30 it never
-delivered (found by tests/faults/test_crashes.py). So each partition's events are taken strictly
-in sequence from the committed offset (`arrival`): an event beyond the next offset is a GAP (the
-agent seeks back to the next offset and lets the event go), one below it a REPEAT (let go).
 """
 
 from __future__ import annotations
@@ -27,16 +19,8 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable
-import enum
 from dataclasses import dataclass
 from typing import Any
-
-
-class Arrival(enum.Enum):
-    NEXT = "next"  # the partition's next offset: take it
-    REPEAT = "repeat"  # below it: taken already (delivered again after a seek)
-    GAP = "gap"  # beyond it: an event before this one was not delivered
-    UNKNOWN = "unknown"  # where the partition starts is not known yet (`start_at`)
 
 
 def let_go(event: Any) -> None:
@@ -61,22 +45,6 @@ class OrderedAcks:
         self._room = asyncio.Event()
         self._room.set()
         self.acked = 0
-        self._next: dict[int, int] = {}  # partition -> the offset to take next
-
-    def start_at(self, partition: int, offset: int) -> None:
-        """Where a partition's events start: its committed offset (or the log's start)."""
-        self._next.setdefault(partition, offset)
-
-    def next_offset(self, partition: int) -> int | None:
-        return self._next.get(partition)
-
-    def arrival(self, partition: int, offset: int) -> Arrival:
-        expected = self._next.get(partition)
-        if expected is None:
-            return Arrival.UNKNOWN
-        if offset == expected:
-            return Arrival.NEXT
-        return Arrival.REPEAT if offset < expected else Arrival.GAP
 
     @property
     def held(self) -> int:
@@ -90,14 +58,11 @@ class OrderedAcks:
                 if queue}
 
     def track(self, event: Any) -> Tracked:
-        """Hold an event; it must be its partition's NEXT arrival."""
         message = event.message
-        arrival = self.arrival(message.partition, message.offset)
-        if arrival is not Arrival.NEXT:
-            raise ValueError(f"partition {message.partition}: offset {message.offset} is a "
-                             f"{arrival.value} arrival (next: {self._next.get(message.partition)})")
-        self._next[message.partition] = message.offset + 1
         queue = self._partitions.setdefault(message.partition, deque())
+        if queue and message.offset <= queue[-1].offset:
+            raise ValueError(f"partition {message.partition}: offset {message.offset} delivered "
+                             f"after {queue[-1].offset}")
         tracked = Tracked(event, message.partition, message.offset)
         queue.append(tracked)
         self._held += 1
@@ -134,7 +99,6 @@ class OrderedAcks:
                 let_go(tracked.event)
                 released += 1
         self._partitions.clear()
-        self._next.clear()  # the group delivers again from the committed offsets
         self._held = 0
         self._room.set()
         return released

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -37,7 +37,8 @@ from stocksync.settings import Settings
 from stocksync.streams.config_follower import ConfigFollower
 from stocksync.streams.event_context import event_context
 from stocksync.streams.fold_io import RAW, Output, RawTopic, history_output, send_all
-from stocksync.streams.ordered_acks import Arrival, OrderedAcks, Tracked, let_go
+from stocksync.streams.in_sequence import InSequence, consumer_seek
+from stocksync.streams.ordered_acks import OrderedAcks, Tracked, let_go
 from stocksync.topic_reader import start_offsets
 from stocksync.topics import PUSH_COMMANDS, PUSH_RESULTS, SYNC_RECORDS
 
@@ -130,8 +131,9 @@ def register_push_agent(app: faust.App, settings: Settings,
         acks = OrderedAcks(lambda event: event.ack(), max_held=MAX_HELD_COMMANDS)
         lanes = PushLanes(push_job, retire_jobs)
         lanes_state.start(acks, lanes, asyncio.get_running_loop())
-        sequence = InSequence(app, acks, lambda: start_offsets(
-            settings, settings.app_id, commands.get_topic_name()))
+        sequence = InSequence(consumer_seek(app), lambda: start_offsets(
+            settings, settings.app_id, commands.get_topic_name()), "push")
+        lanes_state.sequence = sequence
         watcher = asyncio.create_task(_watch(app, lanes_state))
         try:
             async for events in stream.noack_take(PUSH_BATCH, settings.batch_within_s):
@@ -167,6 +169,7 @@ class _LanesState:
     released_generation = -1  # events of this consumer generation or older are not taken
     stopping = False
     releasing: asyncio.Task[None] | None = None
+    sequence: InSequence | None = None
 
     def start(self, acks: OrderedAcks, lanes: PushLanes,
               loop: asyncio.AbstractEventLoop) -> None:
@@ -188,6 +191,8 @@ class _LanesState:
             return
         held = self.acks.held
         released = self.acks.release()  # first: a push that ends meanwhile acknowledges nothing
+        if self.sequence is not None:
+            self.sequence.forget()  # the released commands come again from the committed offset
         await self.lanes.cancel_all()
         if held:
             log.info("push_commands_released", why=why, held=held, released=released)
@@ -247,45 +252,6 @@ async def _watch(app: faust.App, state: _LanesState) -> None:
                 log.info("push_lanes", held=state.acks.held, listings=state.lanes.listings,
                          running=state.lanes.running, waiting=state.lanes.waiting,
                          superseded=state.lanes.superseded, oldest=state.acks.oldest_held)
-
-
-class InSequence:
-    """Takes a partition's commands strictly in offset order from the group's committed offset
-    (see streams/ordered_acks.py): a command beyond the next offset means faust did not deliver
-    one before it, so the consumer is sought back to the next offset (at most once a second per
-    partition while it comes back) and the command let go, to come again in its turn."""
-
-    SEEK_EVERY_S = 1.0
-
-    def __init__(self, app: faust.App, acks: OrderedAcks,
-                 start_offsets: Callable[[], Mapping[int, int]]) -> None:
-        self._app, self._acks, self._start_offsets = app, acks, start_offsets
-        self._sought: dict[int, float] = {}  # partition -> when it was last sought back
-
-    async def takes(self, event: Any) -> bool:
-        message = event.message
-        arrival = self._acks.arrival(message.partition, message.offset)
-        if arrival is Arrival.UNKNOWN:
-            starts = await asyncio.get_running_loop().run_in_executor(None, self._start_offsets)
-            for partition, offset in starts.items():
-                self._acks.start_at(partition, offset)
-            arrival = self._acks.arrival(message.partition, message.offset)
-        if arrival is Arrival.NEXT:
-            return True
-        let_go(event)
-        if arrival is Arrival.GAP:
-            await self._seek_back(message)
-        return False
-
-    async def _seek_back(self, message: Any) -> None:
-        now = time.monotonic()
-        if now - self._sought.get(message.partition, -self.SEEK_EVERY_S) < self.SEEK_EVERY_S:
-            return
-        self._sought[message.partition] = now
-        expected = self._acks.next_offset(message.partition)
-        log.warning("push_commands_gap", partition=message.partition, expected=expected,
-                    delivered=message.offset)
-        await self._app.consumer.seek(message.tp, expected)
 
 
 class PushProgress:

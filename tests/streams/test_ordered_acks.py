@@ -14,7 +14,7 @@ from faust.transport.consumer import Consumer
 from faust.types import TP
 from faust.types.tuples import ConsumerMessage
 
-from stocksync.streams.ordered_acks import Arrival, OrderedAcks
+from stocksync.streams.ordered_acks import OrderedAcks
 
 TOPIC = "push-commands"
 
@@ -77,8 +77,6 @@ def test_through_ordered_acks_the_commit_stops_before_the_event_in_flight(
     book = FaustBook(committed)
     acks = OrderedAcks(lambda event: event.ack(), max_held=100)
     first = 5 if committed == 5 else 0
-    acks.start_at(0, first)
-    acks.start_at(1, 0)
     tracked = {event.message.offset: acks.track(event)
                for event in events(book, 0, range(first, 10))}
     other = [acks.track(event) for event in events(book, 1, range(0, 3))]
@@ -98,7 +96,6 @@ def test_release_lets_go_uncommitted_and_faust_stops_waiting() -> None:
     (it drops those marked acked) ends, and nothing past the last acknowledged is committed."""
     book = FaustBook(None)
     acks = OrderedAcks(lambda event: event.ack(), max_held=100)
-    acks.start_at(0, 0)
     delivered = [acks.track(event) for event in events(book, 0, range(0, 6))]
     acks.done(delivered[0])
     acks.done(delivered[1])
@@ -108,14 +105,11 @@ def test_release_lets_go_uncommitted_and_faust_stops_waiting() -> None:
     assert (2, set(), 0) == (book.commit(0), still_waiting, acks.held)
     acks.done(delivered[2])  # a push that ends after the release acknowledges nothing
     assert 2 == book.commit(0)
-    # The partition starts again where the group will deliver from: its committed offset.
-    assert Arrival.UNKNOWN == acks.arrival(0, 2)
 
 
 def test_max_held_blocks_taking_until_one_is_acknowledged() -> None:
     book = FaustBook(None)
     acks = OrderedAcks(lambda event: event.ack(), max_held=2)
-    acks.start_at(0, 0)
     first, second = (acks.track(event) for event in events(book, 0, range(0, 2)))
     full = not acks._room.is_set()
     acks.done(second)
@@ -124,23 +118,10 @@ def test_max_held_blocks_taking_until_one_is_acknowledged() -> None:
     assert (True, True, True) == (full, still_full, acks._room.is_set())
 
 
-def test_events_are_taken_in_sequence_from_the_committed_offset() -> None:
-    """After a restart faust delivered a partition's events from 30 offsets past the committed
-    one (what it fetched before seeking was dropped): those are a GAP, never taken, and nothing
-    is committed until the missing ones come; what comes twice after the seek is a REPEAT."""
+def test_an_offset_delivered_out_of_order_is_refused() -> None:
     book = FaustBook(None)
-    acks = OrderedAcks(lambda event: event.ack(), max_held=100)
-    assert Arrival.UNKNOWN == acks.arrival(0, 30)
-    acks.start_at(0, 0)  # the committed offset
-    late = events(book, 0, range(30, 40))
-    assert {Arrival.GAP} == {acks.arrival(0, e.message.offset) for e in late}
-    with pytest.raises(ValueError, match="offset 30 is a gap arrival"):
-        acks.track(late[0])
-    # The agent seeks back to 0: 0-39 come, then 30-39 again from the stream's buffer.
-    taken = [acks.track(e) for e in events(book, 0, range(0, 40))]
-    assert {Arrival.REPEAT} == {acks.arrival(0, e.message.offset) for e in late}
-    for item in taken:
-        acks.done(item)
-    assert (40, 40) == (book.commit(0), acks.next_offset(0))
-    acks.start_at(0, 7)  # a partition's start is set once
-    assert 40 == acks.next_offset(0)
+    acks = OrderedAcks(lambda event: event.ack(), max_held=10)
+    later, earlier = events(book, 0, range(3, 5))[::-1]
+    acks.track(later)
+    with pytest.raises(ValueError, match="offset 3 delivered after 4"):
+        acks.track(earlier)
