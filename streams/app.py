@@ -22,7 +22,8 @@ from stocksync.streams.fold_io import RAW, RawTopic
 from stocksync.streams.history_api import register_history_api
 from stocksync.streams.history_projection import register_history_projection
 from stocksync.streams.http_errors import json_errors
-from stocksync.streams.in_sequence import InSequence, consumer_seek
+from stocksync.streams.faust_consumer import use_agents_consumer
+from stocksync.streams.in_sequence import in_sequence_from_group
 from stocksync.streams.openapi import register_openapi
 from stocksync.streams.outcome_replay import register_outcome_replay
 from stocksync.streams.push_agent import register_push_agent
@@ -32,7 +33,7 @@ from stocksync.streams.stock_api import register_stock_api
 from stocksync.streams.stock_fold import FoldTopics, StockFold
 from stocksync.streams.table_writer import TableWriter
 from stocksync.streams.sync_log_api import register_sync_log_api
-from stocksync.topic_reader import start_offsets
+from stocksync.streams.table_options import rocksdb_options
 from stocksync.topics import (
     PUSH_COMMANDS,
     STOCK_EVENTS,
@@ -88,6 +89,7 @@ def create_app(settings: Settings, secrets: Mapping[str, str] | None = None) -> 
         web_application_options={"middlewares": [json_errors]},
         logging_config=None,
     )
+    use_agents_consumer(app)
 
     def topic(spec: Any) -> Any:
         return app.topic(settings.topic(spec.name), internal=False, **RAW)
@@ -97,18 +99,21 @@ def create_app(settings: Settings, secrets: Mapping[str, str] | None = None) -> 
 
     stock_events = topic(STOCK_EVENTS)
     stock_table = app.Table("stock", partitions=settings.partitions, key_type=bytes,
-                            value_type=bytes)
+                            value_type=bytes,
+                            options=rocksdb_options())
     event_ids_table = app.Table(
         "event-ids",
         partitions=settings.partitions,
         key_type=bytes,
         value_type=bytes,
+        options=rocksdb_options(),
         extra_topic_configs={"cleanup.policy": "compact,delete",
                              "retention.ms": EVENT_IDS_RETENTION_MS},
     )
     # A SKU's orders, a row each (streams/order_entries.py); forgotten ones are deleted.
     orders_table = app.Table("orders", partitions=settings.partitions, key_type=bytes,
-                             value_type=bytes)
+                             value_type=bytes,
+                             options=rocksdb_options())
     fold = StockFold(
         codec=default_codec(),
         stock_table=TableWriter(stock_table, app),
@@ -149,8 +154,7 @@ def create_app(settings: Settings, secrets: Mapping[str, str] | None = None) -> 
 
 
 def _register_fold(app: faust.App, settings: Settings, fold: StockFold, stock_events: Any) -> None:
-    sequence = InSequence(consumer_seek(app), lambda: start_offsets(
-        settings, settings.app_id, stock_events.get_topic_name()), "fold")
+    sequence = in_sequence_from_group(app, settings, stock_events.get_topic_name(), "fold")
 
     @app.agent(stock_events, name="fold-stock")
     async def fold_stock(stream: faust.StreamT[bytes]) -> None:
@@ -168,7 +172,6 @@ def _register_fold(app: faust.App, settings: Settings, fold: StockFold, stock_ev
     async def _forget(app: faust.App, revoked: set[TP], **kwargs: Any) -> None:  # noqa: ARG001
         mine = [tp.partition for tp in revoked if tp.topic == stock_events.get_topic_name()]
         fold.forget_partitions(mine)
-        sequence.forget(mine)
 
     if not settings.replay:  # a replay's config changes are the snapshots in the log
         register_config_relay(app, settings, stock_events)

@@ -19,17 +19,24 @@ from stocksync.settings import Settings
 from stocksync.streams.control import broadcast, refresh_request
 from stocksync.topics import CONFIG
 from stocksync.streams.fold_io import RAW
+from stocksync.streams.in_sequence import in_sequence_from_group
+from stocksync.streams.table_options import rocksdb_options
 
 log = get_logger(__name__)
 
 
 def register_config_relay(app: faust.App, settings: Settings, stock_events: Any) -> None:
     config_topic = app.topic(settings.topic(CONFIG.name), internal=False, **RAW)
-    config_table = app.Table("config", partitions=1, key_type=bytes, value_type=bytes)
+    config_table = app.Table("config", partitions=1, key_type=bytes, value_type=bytes,
+                             options=rocksdb_options())
+
+    sequence = in_sequence_from_group(app, settings, config_topic.get_topic_name(), "config")
 
     @app.agent(config_topic, name="relay-config")
     async def relay_config(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
+            if not await sequence.takes(event):
+                continue
             message = event.message
             if message.value is None:
                 if message.key in config_table:

@@ -44,10 +44,10 @@ from stocksync.schemas.push_codec import decode_sync_record, encode_sync_record
 from stocksync.settings import Settings
 from stocksync.streams.event_context import event_context
 from stocksync.streams.fold_io import RAW, PartitionEvent
-from stocksync.streams.in_sequence import InSequence, consumer_seek
+from stocksync.streams.in_sequence import in_sequence_from_group
+from stocksync.streams.table_options import rocksdb_options
 from stocksync.streams.table_scan import partition_get, partition_keys_from, prune_on_timer
 from stocksync.streams.table_writer import TableWriter
-from stocksync.topic_reader import start_offsets
 from stocksync.topics import SYNC_RECORDS
 
 log = get_logger(__name__)
@@ -96,7 +96,8 @@ def register_history_projection(app: faust.App, settings: Settings) -> HistoryTa
     source = app.topic(settings.topic(SYNC_RECORDS.name), internal=False, **RAW)
 
     def table(name: str) -> Any:
-        return app.Table(name, partitions=settings.partitions, key_type=bytes, value_type=bytes)
+        return app.Table(name, partitions=settings.partitions, key_type=bytes, value_type=bytes,
+                         options=rocksdb_options())
 
     tables = HistoryTables(records=table("history-records"), summaries=table("sync-recording"),
                            listings=table("push-records"), by_time=table("history-by-time"),
@@ -104,12 +105,7 @@ def register_history_projection(app: faust.App, settings: Settings) -> HistoryTa
     limit = settings.history_listing_limit
 
     writers = {name: TableWriter(getattr(tables, name), app) for name in TABLES}
-    sequence = InSequence(consumer_seek(app), lambda: start_offsets(
-        settings, settings.app_id, source.get_topic_name()), "history")
-
-    @app.on_partitions_revoked.connect
-    async def _forget(app: faust.App, revoked: set[Any], **kwargs: Any) -> None:  # noqa: ARG001
-        sequence.forget(tp.partition for tp in revoked if tp.topic == source.get_topic_name())
+    sequence = in_sequence_from_group(app, settings, source.get_topic_name(), "history")
 
     @app.agent(source, name="project-history")
     async def project_history(stream: faust.StreamT[bytes]) -> None:

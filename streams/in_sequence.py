@@ -1,55 +1,82 @@
 """Take each partition's messages strictly in offset order from the group's committed offset.
 
-faust 0.15.3 does not always hand an agent every message of a partition. The crash test
-(tests/faults/test_crashes.py) caught it twice after a `kill -9` and restart:
-- the push agent was handed a partition's commands starting 30 offsets past the committed one;
-- the fold never folded 5 stock events (1 or 2 in three of the four partitions).
-In both cases the agent acknowledged what came after the missing offsets, and faust (which
-commits the run of acknowledged offsets that starts at the smallest acknowledged one, without
-checking it against the committed offset when it has none in memory) committed past them: those
-commands were never pushed nor those events folded, and no restart would bring them back. Where
-faust drops them was not pinned down; its fetcher reads before it seeks a new assignment to the
-committed offsets, and it gives up delivering a message when its flow is suspended, both of
-which fit.
+faust 0.15.3 does not always hand an agent every message of a partition. After a `kill -9` and
+restart, the crash test (tests/faults/test_crashes.py) saw agents handed a partition's messages
+starting 30 to 400 offsets past the committed one (its fetcher reads before it seeks a new
+assignment to the committed offsets), and faust counting the offsets skipped as done (see
+`faust_consumer`): commands never pushed, stock events never folded, sync records never
+projected, and no restart brought them back.
 
 So an agent asks `takes(event)` of every message. A message at the partition's next offset is
-taken; one beyond it is a gap: the consumer is sought back to the next offset (at most once a
-second per partition while the missing ones come back) and the message let go; one below it was
-taken already and is let go. A message let go is never acknowledged, so never committed. Where
-a partition starts is read from the broker (the group's committed offset, or the log's start)
-the first time one of its messages arrives, and again after `forget` (its partitions revoked, or
-its messages released uncommitted).
+taken; one below it was taken already and is let go. One beyond it is taken if the offsets
+between hold no record (a compacted topic's removed keys, transaction markers: the broker is
+asked which offsets hold one, a window of up to 10,000 at a time), and that hole is reported to
+the consumer so that commits step over it. Otherwise it is a gap: the consumer is sought back to
+the next offset (at most once a second per partition while the missing ones come back) and the
+message let go; a gap sought back to twice asks the broker again (compaction may have emptied
+an offset since). A message let go is never acknowledged, so never committed. Where a partition
+starts is read from the broker (the group's committed offset, or the log's start) the first
+time one of its messages arrives, and again after `forget` (its partitions revoked, or its
+messages released uncommitted).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from stocksync.logs import get_logger
+from stocksync.settings import Settings
 from stocksync.streams.ordered_acks import let_go
+from stocksync.topic_reader import existing_offsets, start_offsets
 
 log = get_logger(__name__)
 
 SEEK_EVERY_S = 1.0
 
 
-def consumer_seek(app: Any) -> Callable[[Any, int], Any]:
-    """The app consumer's seek, looked up when called (the consumer exists once the app runs)."""
-    return lambda tp, offset: app.consumer.seek(tp, offset)
+class Consumer(Protocol):
+    """What InSequence needs of faust's consumer (`faust_consumer.agents_consumer_class`)."""
+
+    async def seek(self, tp: Any, offset: int) -> None: ...
+
+    async def add_known_gap(self, tp: Any, start: int, end: int) -> None: ...
+
+
+def in_sequence_from_group(app: Any, settings: Settings, topic: str, name: str) -> InSequence:
+    """An InSequence for an agent of `app` reading `topic`, starting each partition at the
+    group's committed offset, and forgetting the partitions the group takes away."""
+    sequence = InSequence(lambda: app.consumer,  # it exists once the app runs
+                          lambda: start_offsets(settings, settings.app_id, topic),
+                          lambda partition, start: existing_offsets(settings, topic, partition,
+                                                                    start), name)
+
+    @app.on_partitions_revoked.connect
+    async def _forget(app: Any, revoked: set[Any], **kwargs: Any) -> None:  # noqa: ARG001
+        sequence.forget(tp.partition for tp in revoked if tp.topic == topic)
+
+    return sequence
+
+
+ExistingOffsets = Callable[[int, int], tuple[list[int], int]]
 
 
 class InSequence:
-    def __init__(self, seek: Callable[[Any, int], Any],
-                 start_offsets: Callable[[], Mapping[int, int]], name: str) -> None:
-        self._seek = seek  # (faust TP, offset) -> awaitable: the app consumer's seek
+    def __init__(self, consumer: Callable[[], Consumer],
+                 start_offsets: Callable[[], Mapping[int, int]], existing: ExistingOffsets,
+                 name: str) -> None:
+        self._consumer = consumer
         self._start_offsets = start_offsets  # blocking; run in an executor
+        self._existing = existing  # (partition, from) -> (offsets holding a record, complete to)
         self._name = name
         self._next: dict[int, int] = {}  # partition -> the offset to take next
-        self._sought: dict[int, float] = {}  # partition -> when it was last sought back
+        self._sought: dict[int, tuple[float, int]] = {}  # partition -> when, and to which offset
+        self._known: dict[int, tuple[int, int, list[int]]] = {}  # partition -> from, to, offsets
         self.gaps = 0  # gaps seen: messages not handed over by faust
+        self.holes = 0  # runs of offsets without a record, stepped over
 
     def next_offset(self, partition: int) -> int | None:
         return self._next.get(partition)
@@ -67,6 +94,10 @@ class InSequence:
             for known, start in starts.items():
                 self._next.setdefault(known, start)
         expected = self._next.get(partition, offset)
+        if offset > expected and await self._nothing_between(partition, expected, offset):
+            self.holes += 1
+            await self._consumer().add_known_gap(message.tp, expected, offset)
+            expected = offset
         if offset == expected:
             self._next[partition] = offset + 1
             return True
@@ -75,12 +106,28 @@ class InSequence:
             await self._seek_back(message, expected)
         return False
 
+    async def _nothing_between(self, partition: int, start: int, end: int) -> bool:
+        """Whether no offset in [start, end) holds a record."""
+        known = self._known.get(partition)
+        if known is None or not known[0] <= start or not end <= known[1]:
+            found, complete_to = await asyncio.get_running_loop().run_in_executor(
+                None, self._existing, partition, start)
+            known = self._known[partition] = (start, complete_to, found)
+            if not end <= complete_to:  # more than a window's worth of records between
+                return False
+        offsets = known[2]
+        at = bisect_left(offsets, start)
+        return at == len(offsets) or offsets[at] >= end
+
     async def _seek_back(self, message: Any, expected: int) -> None:
         now = time.monotonic()
-        if now - self._sought.get(message.partition, -SEEK_EVERY_S) < SEEK_EVERY_S:
+        when, to = self._sought.get(message.partition, (-SEEK_EVERY_S, -1))
+        if now - when < SEEK_EVERY_S:
             return
-        self._sought[message.partition] = now
+        if to == expected:  # the seek did not bring it: has it been compacted away since?
+            self._known.pop(message.partition, None)
+        self._sought[message.partition] = (now, expected)
         self.gaps += 1
         log.warning("partition_gap", agent=self._name, partition=message.partition,
                     expected=expected, delivered=message.offset)
-        await self._seek(message.tp, expected)
+        await self._consumer().seek(message.tp, expected)

@@ -29,6 +29,8 @@ from stocksync.streams.push_agent import (
     TableLastPushed,
     with_outcome,
 )
+from stocksync.streams.in_sequence import in_sequence_from_group
+from stocksync.streams.table_options import rocksdb_options
 from stocksync.topic_reader import iter_records
 from stocksync.topics import PUSH_COMMANDS, PUSH_RESULTS, SYNC_RECORDS
 
@@ -66,14 +68,18 @@ def register_outcome_replay(app: faust.App, settings: Settings) -> None:
     commands = app.topic(settings.topic(PUSH_COMMANDS.name), internal=False, **RAW)
     records = RawTopic(app, settings.topic(SYNC_RECORDS.name))
     last_pushed = TableLastPushed(app.Table("last-pushed", partitions=settings.partitions,
-                                            key_type=bytes, value_type=bytes))
+                                            key_type=bytes, value_type=bytes,
+                                            options=rocksdb_options()))
+
+    sequence = in_sequence_from_group(app, settings, commands.get_topic_name(), "outcomes")
 
     @app.agent(commands, name="replay-push-outcomes")
     async def replay_outcomes(stream: faust.StreamT[bytes]) -> None:
         outcomes = await asyncio.get_running_loop().run_in_executor(
             None, logged_outcomes, settings)
         log.info("push_outcomes_loaded", outcomes=len(outcomes))
-        async for events in stream.take_events(PUSH_BATCH, settings.batch_within_s):
+        async for batch in stream.take_events(PUSH_BATCH, settings.batch_within_s):
+            events = [event for event in batch if await sequence.takes(event)]
             await send_all([output for event in events
                             for output in _outcome_outputs(event, outcomes, last_pushed,
                                                            records, settings.partitions)])

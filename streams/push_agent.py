@@ -37,9 +37,9 @@ from stocksync.settings import Settings
 from stocksync.streams.config_follower import ConfigFollower
 from stocksync.streams.event_context import event_context
 from stocksync.streams.fold_io import RAW, Output, RawTopic, history_output, send_all
-from stocksync.streams.in_sequence import InSequence, consumer_seek
+from stocksync.streams.in_sequence import InSequence, in_sequence_from_group
 from stocksync.streams.ordered_acks import OrderedAcks, Tracked, let_go
-from stocksync.topic_reader import start_offsets
+from stocksync.streams.table_options import rocksdb_options
 from stocksync.topics import PUSH_COMMANDS, PUSH_RESULTS, SYNC_RECORDS
 
 log = get_logger(__name__)
@@ -76,11 +76,13 @@ def register_push_agent(app: faust.App, settings: Settings,
     results = RawTopic(app, settings.topic(PUSH_RESULTS.name))
     records = RawTopic(app, settings.topic(SYNC_RECORDS.name))
     last_pushed_table = app.Table("last-pushed", partitions=settings.partitions,
-                                  key_type=bytes, value_type=bytes)
+                                  key_type=bytes, value_type=bytes,
+                                  options=rocksdb_options())
     # Per listing, the offset (in push-commands) of the newest command whose outcome is on
     # push-results and sync-records: a command delivered again at or below it is not pushed.
     progress = PushProgress(app.Table("push-progress", partitions=settings.partitions,
-                                      key_type=bytes, value_type=bytes))
+                                      key_type=bytes, value_type=bytes,
+                                      options=rocksdb_options()))
     follower = ConfigFollower(settings)
     pusher = Pusher(connector_factory(secrets), TableLastPushed(last_pushed_table))
 
@@ -124,6 +126,8 @@ def register_push_agent(app: faust.App, settings: Settings,
 
     lanes_state = _LanesState()
     _release_on_rebalance(app, lanes_state)
+    sequence = lanes_state.sequence = in_sequence_from_group(
+        app, settings, commands.get_topic_name(), "push")
 
     @app.agent(commands, name="push-to-marketplaces")
     async def push(stream: faust.StreamT[bytes]) -> None:
@@ -131,9 +135,6 @@ def register_push_agent(app: faust.App, settings: Settings,
         acks = OrderedAcks(lambda event: event.ack(), max_held=MAX_HELD_COMMANDS)
         lanes = PushLanes(push_job, retire_jobs)
         lanes_state.start(acks, lanes, asyncio.get_running_loop())
-        sequence = InSequence(consumer_seek(app), lambda: start_offsets(
-            settings, settings.app_id, commands.get_topic_name()), "push")
-        lanes_state.sequence = sequence
         watcher = asyncio.create_task(_watch(app, lanes_state))
         try:
             async for events in stream.noack_take(PUSH_BATCH, settings.batch_within_s):

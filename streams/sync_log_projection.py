@@ -26,6 +26,8 @@ from stocksync.settings import Settings
 from stocksync.streams.event_context import event_context
 from stocksync.streams.fold_io import RAW, PartitionEvent
 from stocksync.streams.history_projection import now_ms
+from stocksync.streams.in_sequence import in_sequence_from_group
+from stocksync.streams.table_options import rocksdb_options
 from stocksync.streams.table_scan import partition_items, prune_on_timer
 from stocksync.topics import SYNC_LOGS
 
@@ -43,15 +45,17 @@ def register_sync_log_projection(app: faust.App, settings: Settings) -> SyncLogT
     source = app.topic(settings.topic(SYNC_LOGS.name), internal=False, **RAW)
     tables = SyncLogTables(
         entries=app.Table("sync-log-entries", partitions=settings.partitions, key_type=bytes,
-                          value_type=bytes),
+                          value_type=bytes,
+                          options=rocksdb_options()),
         topic=source, source_topic=source.get_topic_name())
 
     until = settings.replay_until_ms
+    sequence = in_sequence_from_group(app, settings, source.get_topic_name(), "sync-logs")
 
     @app.agent(source, name="project-sync-logs")
     async def project_sync_logs(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
-            if event.message.value is None:
+            if not await sequence.takes(event) or event.message.value is None:
                 continue
             try:
                 entry = logged_entry(decode_sync_log_entry(event.message.value),

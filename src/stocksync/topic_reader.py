@@ -58,6 +58,33 @@ def read_to_end(settings: Settings, topic: str, partitions: Iterable[int] | None
                   key=lambda r: (r.partition, r.offset))
 
 
+def existing_offsets(settings: Settings, topic: str, partition: int, start: int, *,
+                     limit: int = 10_000, timeout_s: float = 10.0) -> tuple[list[int], int]:
+    """The offsets that hold a record in one partition from `start` on (compaction, retention
+    and transaction markers leave offsets empty), at most `limit` of them, and the offset up to
+    which that list is complete."""
+    tp = TopicPartition(topic, partition)
+    consumer = KafkaConsumer(**client_options(settings), enable_auto_commit=False,
+                             max_poll_records=limit)
+    try:
+        consumer.assign([tp])
+        end = consumer.end_offsets([tp])[tp]
+        consumer.seek(tp, start)
+        found: list[int] = []
+        deadline = time.monotonic() + timeout_s
+        while consumer.position(tp) < end and len(found) < limit:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"reading {topic}[{partition}] made no progress "
+                                   f"within {timeout_s}s")
+            for record in consumer.poll(timeout_ms=500).get(tp, []):
+                if record.offset < end and len(found) < limit:
+                    found.append(record.offset)
+        complete_to = end if len(found) < limit else found[-1] + 1
+        return found, max(complete_to, start)
+    finally:
+        consumer.close()
+
+
 def iter_records(settings: Settings, topic: str, partitions: Iterable[int] | None = None, *,
                  until_ms: int | None = None,
                  timeout_s: float = 30.0) -> Iterator[ConsumerRecord]:

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 from kafka import KafkaConsumer, TopicPartition
 
+from stocksync.config_admin import ConfigWriter
 from stocksync.domain.events import MappingAction, MappingChanged, StockEvent
 from stocksync.domain.sync import ConnectorSettings, Store, SyncRecord, SyncRule
 from stocksync.kafka_security import client_options
@@ -29,6 +30,16 @@ def store(store_id: str, marketplace: MarketplaceProcess, rps: float = 20.0) -> 
 
 def rule(name: str, warehouse: str, stores: list[str], **fields: object) -> SyncRule:
     return SyncRule(name, frozenset({warehouse}), frozenset(stores), **fields)  # type: ignore[arg-type]
+
+
+def put_config(settings: Settings, stores: list[Store], rules: list[SyncRule]) -> ConfigWriter:
+    """Publish `stores`, then `rules` (a rule's stores must exist first); the writer, for more."""
+    writer = ConfigWriter(settings)
+    for store_ in stores:
+        writer.put_store(store_)
+    for rule_ in rules:
+        writer.put_rule(rule_)
+    return writer
 
 
 def wait_for_config(worker: WorkerProcess, settings: Settings) -> None:

@@ -21,7 +21,6 @@ import pytest
 
 from bench.workload import WorkloadShape, setup_events, sku_name, store_sku, stores_and_rules, traffic
 from stocksync.app_compare import compare_apps, render
-from stocksync.config_admin import ConfigWriter
 from stocksync.domain.events import OrderVoided, PromotionReserveSet, Reason
 from stocksync.domain.sync import SyncStatus
 from stocksync.projections.sync_history import read_sync_records
@@ -31,7 +30,7 @@ from stocksync.settings import Settings
 from stocksync.topic_reader import read_to_end
 from stocksync.topics import STOCK_EVENTS
 from tests.e2e.marketplace import MarketplaceProcess
-from tests.e2e.pipeline import running_marketplace, wait_for_config
+from tests.e2e.pipeline import put_config, running_marketplace, wait_for_config
 from tests.harness import WorkerProcess, eventually, settings_env
 
 pytestmark = pytest.mark.kafka
@@ -62,11 +61,7 @@ def settled(worker: WorkerProcess, settings: Settings) -> dict:
 def live(workers, topics: Settings, marketplace: MarketplaceProcess) -> dict:
     """The live run; its records, and the log time before the retry."""
     stores, rules = stores_and_rules(SHAPE, marketplace.url, requests_per_second=200.0)
-    writer = ConfigWriter(topics)
-    for store in stores:
-        writer.put_store(store)
-    for rule in rules:
-        writer.put_rule(rule)
+    writer = put_config(topics, stores, rules)
     worker = workers.start("live")
     wait_for_config(worker, topics)
     # The best seller's listing in S1 refuses its next pushes (AUTH_EXPIRED, not retried).

@@ -31,7 +31,6 @@ import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from bench.workload import WorkloadShape, setup_events, stores_and_rules, traffic
-from stocksync.config_admin import ConfigWriter
 from stocksync.domain.events import PromotionReserveSet, Reason, StockEvent
 from stocksync.domain.push import SyncConfig, replay_pushes
 from stocksync.domain.push_replay import PushReplay
@@ -47,7 +46,7 @@ from stocksync.topic_admin import create_topics
 from stocksync.topic_reader import group_offsets
 from stocksync.topics import PUSH_COMMANDS, STOCK_EVENTS
 from tests.e2e.marketplace import MarketplaceProcess
-from tests.e2e.pipeline import running_marketplace, wait_for_config
+from tests.e2e.pipeline import put_config, running_marketplace, wait_for_config
 from tests.faults.private_broker import private_broker
 from tests.harness import WorkerProcess, eventually
 
@@ -130,11 +129,7 @@ class Workers:
 @pytest.fixture(scope="module")
 def workers(settings: Settings, marketplace: MarketplaceProcess) -> Iterator[Workers]:
     stores, rules = stores_and_rules(SHAPE, marketplace.url, requests_per_second=2000.0)
-    writer = ConfigWriter(settings)
-    for store in stores:
-        writer.put_store(store)
-    for rule in rules:
-        writer.put_rule(rule)
+    put_config(settings, stores, rules)
     running = Workers(settings)
     wait_for_config(running.start("a"), settings)
     yield running
@@ -182,9 +177,10 @@ def _with_retries(send) -> None:
 # -- what must hold after every fault ------------------------------------------------------------
 
 
-def lag(settings: Settings) -> dict[str, int]:
-    """Per consumed topic, the messages the group has not committed past (stock-events and
-    push-commands always count, whether or not the group has committed there yet)."""
+def lag_by_partition(settings: Settings) -> dict[str, int]:
+    """Per consumed partition that is behind, the messages the group has not committed past
+    (stock-events and push-commands always count, whether or not the group has committed there
+    yet)."""
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
     try:
@@ -197,23 +193,31 @@ def lag(settings: Settings) -> dict[str, int]:
     finally:
         admin.close()
         consumer.close()
-    behind: dict[str, int] = {}
-    for tp in partitions:
-        done = committed[tp].offset if tp in committed else 0
-        behind[tp.topic] = behind.get(tp.topic, 0) + max(0, ends[tp] - done)
-    return behind
+    behind = {f"{tp.topic}[{tp.partition}]":
+              ends[tp] - (committed[tp].offset if tp in committed else 0) for tp in partitions}
+    return {name: n for name, n in behind.items() if n > 0}
 
 
 def settle(settings: Settings, workers: Workers) -> None:
-    """Until no window is open in any worker and the group has committed every message."""
+    """Until no window is open in any worker and the group has committed every message; a
+    timeout says what was still open or behind, and where the workers' logs are."""
     started = time.monotonic()
-    def settled() -> bool | None:
-        if any(w.stats()["open_windows"] for w in workers.running()):
-            return None
-        return True if not any(lag(settings).values()) else None
+    seen: dict[str, object] = {}
 
-    eventually(settled, timeout_s=SETTLE_TIMEOUT_S, interval_s=1.0,
-               what=f"the consumer group's lag to return to 0 (seed {SEED})")
+    def settled() -> bool | None:
+        seen["open_windows"] = {w.name: w.stats()["open_windows"] for w in workers.running()}
+        if any(seen["open_windows"].values()):
+            return None
+        seen["lag"] = lag_by_partition(settings)
+        return True if not seen["lag"] else None
+
+    try:
+        eventually(settled, timeout_s=SETTLE_TIMEOUT_S, interval_s=1.0,
+                   what=f"the consumer group's lag to return to 0 (seed {SEED})")
+    except AssertionError as exc:
+        tails = "\n".join(f"--- worker {w.name} ({w.log_path}):\n{w.log_tail()}"
+                          for w in workers.all.values())
+        raise AssertionError(f"{exc}; last seen: {seen}\n{tails}") from None
     print(f"settled in {time.monotonic() - started:.1f} s")
 
 

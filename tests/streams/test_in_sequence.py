@@ -1,6 +1,6 @@
 """InSequence: an agent takes a partition's messages only in offset order from where the group
 committed; a gap seeks the consumer back, and nothing after it is taken (so never committed)
-until the missing messages come."""
+until the missing messages come; offsets that hold no record are stepped over and reported."""
 
 from __future__ import annotations
 
@@ -16,6 +16,36 @@ def event(partition: int, offset: int) -> Any:
                                                    tp=("topic", partition), acked=False))
 
 
+class FakeConsumer:
+    def __init__(self) -> None:
+        self.sought: list[tuple[Any, int]] = []
+        self.gaps: list[tuple[Any, int, int]] = []
+
+    async def seek(self, tp: Any, offset: int) -> None:
+        self.sought.append((tp, offset))
+
+    async def add_known_gap(self, tp: Any, start: int, end: int) -> None:
+        self.gaps.append((tp, start, end))
+
+
+class Log:
+    """Which offsets of each partition hold a record; counts the questions asked."""
+
+    def __init__(self, empty: set[tuple[int, int]] = frozenset(), end: int = 100_000) -> None:
+        self.empty, self.end, self.asked = set(empty), end, 0
+
+    def existing(self, partition: int, start: int, limit: int = 10_000) -> tuple[list[int], int]:
+        self.asked += 1
+        found = [o for o in range(start, self.end) if (partition, o) not in self.empty][:limit]
+        return found, (self.end if len(found) < limit else found[-1] + 1)
+
+
+def sequence_over(starts: dict[int, int], log: Log | None = None
+                  ) -> tuple[InSequence, FakeConsumer, Log]:
+    consumer, log = FakeConsumer(), log or Log()
+    return InSequence(lambda: consumer, lambda: dict(starts), log.existing, "test"), consumer, log
+
+
 def run(sequence: InSequence, events: list[Any]) -> list[int]:
     async def taking() -> list[int]:
         return [e.message.offset for e in events if await sequence.takes(e)]
@@ -24,33 +54,50 @@ def run(sequence: InSequence, events: list[Any]) -> list[int]:
 
 
 def test_a_gap_is_sought_back_and_nothing_after_it_is_taken() -> None:
-    sought: list[tuple[Any, int]] = []
-
-    async def seek(tp: Any, offset: int) -> None:
-        sought.append((tp, offset))
-
-    sequence = InSequence(seek, lambda: {0: 140, 1: 0}, "test")
+    sequence, consumer, log = sequence_over({0: 140, 1: 0})
     # Step 1: after a restart faust hands over partition 0 from 170 (140-169 never came).
     late = [event(0, n) for n in range(170, 175)]
     assert [] == run(sequence, late)
-    assert [(("topic", 0), 140)] == sought  # once, not once per message
+    assert [(("topic", 0), 140)] == consumer.sought  # once, not once per message
+    assert 1 == log.asked  # the broker was asked once; its answer covers the others
     assert all(e.message.acked for e in late)  # let go: faust will not commit them
     # Step 2: the seek brings 140 on; then 170-174 again, now in their turn.
     assert list(range(140, 175)) == run(sequence, [event(0, n) for n in range(140, 175)])
     # Step 3: what comes twice is let go; another partition starts at its own offset.
     assert [0, 1] == run(sequence, [event(0, 150), event(1, 0), event(1, 1)])
     assert (175, 2, 1) == (sequence.next_offset(0), sequence.next_offset(1), sequence.gaps)
+    assert [] == consumer.gaps
+
+
+def test_offsets_without_a_record_are_stepped_over_and_reported() -> None:
+    # Compaction emptied 3-5 and 8; a transaction marker sits at 10.
+    empty = {(0, 3), (0, 4), (0, 5), (0, 8), (0, 10)}
+    sequence, consumer, log = sequence_over({0: 3}, Log(empty))
+    assert [6, 7, 9, 11] == run(sequence, [event(0, n) for n in (6, 7, 9, 11)])
+    assert [(("topic", 0), 3, 6), (("topic", 0), 8, 9), (("topic", 0), 10, 11)] == consumer.gaps
+    assert ([], 1, 3) == (consumer.sought, log.asked, sequence.holes)
+
+
+def test_a_record_compacted_away_after_the_broker_was_asked_is_stepped_over_later() -> None:
+    log = Log()
+    sequence, consumer, log = sequence_over({0: 0}, log)
+    assert [0] == run(sequence, [event(0, 0)])
+    assert [] == run(sequence, [event(0, 5)])  # 1-4 hold records: a gap, sought back
+    log.empty |= {(0, 1), (0, 2), (0, 3), (0, 4)}  # ...and compacted away meanwhile
+    sequence._sought[0] = (sequence._sought[0][0] - 2, 1)  # a second later
+    assert [] == run(sequence, [event(0, 5)])  # sought back to 1 again: ask again next time
+    assert [5] == run(sequence, [event(0, 5)])
+    assert [(("topic", 0), 1, 5)] == consumer.gaps
+    assert [(("topic", 0), 1), (("topic", 0), 1)] == consumer.sought
 
 
 def test_forgotten_partitions_start_again_from_the_broker() -> None:
     starts = {0: 5}
-
-    async def seek(tp: Any, offset: int) -> None:
-        raise AssertionError("no gap here")
-
-    sequence = InSequence(seek, lambda: dict(starts), "test")
+    consumer, log = FakeConsumer(), Log()
+    sequence = InSequence(lambda: consumer, lambda: dict(starts), log.existing, "test")
     assert [5, 6] == run(sequence, [event(0, 5), event(0, 6)])
     # Released uncommitted (a rebalance): the group delivers again from its committed offset.
     starts[0] = 6
     sequence.forget()
     assert [6, 7] == run(sequence, [event(0, 6), event(0, 7)])
+    assert [] == consumer.sought
