@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -70,9 +71,15 @@ def _ensure_topic(admin: KafkaAdminClient, settings: Settings, spec: TopicSpec) 
         return TopicState(name, actual, created=False)
 
 
-def _partition_count(admin: KafkaAdminClient, name: str) -> int:
-    (described,) = admin.describe_topics([name])
-    return len(described["partitions"])
+def _partition_count(admin: KafkaAdminClient, name: str, timeout_s: float = 10.0) -> int:
+    """Its partition count, once the broker describes it (a topic another client created a
+    moment ago may still be described with none: the broker's metadata lags its creation)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        (described,) = admin.describe_topics([name])
+        if described["partitions"] or time.monotonic() > deadline:
+            return len(described["partitions"])
+        time.sleep(0.2)
 
 
 def _log_config(config: dict[str, str]) -> dict[str, str]:
