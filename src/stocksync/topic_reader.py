@@ -14,6 +14,13 @@ from stocksync.kafka_security import client_options
 from stocksync.settings import Settings
 
 
+def reader_options(settings: Settings) -> dict[str, Any]:
+    """A kafka-python consumer's options for reading the log as the agents do: committed
+    records only (an upstream producer's aborted transactions never happened; without
+    transactions this is every record), up to the last stable offset."""
+    return {**client_options(settings), "isolation_level": "read_committed"}
+
+
 def end_offsets(settings: Settings, topic: str) -> dict[int, int]:
     """Partition -> the offset the next message appended to it will get."""
     consumer = KafkaConsumer(**client_options(settings))
@@ -60,11 +67,12 @@ def read_to_end(settings: Settings, topic: str, partitions: Iterable[int] | None
 
 def existing_offsets(settings: Settings, topic: str, partition: int, start: int, *,
                      limit: int = 10_000, timeout_s: float = 10.0) -> tuple[list[int], int]:
-    """The offsets that hold a record in one partition from `start` on (compaction, retention
-    and transaction markers leave offsets empty), at most `limit` of them, and the offset up to
-    which that list is complete."""
+    """The offsets that hold a record an agent is handed, in one partition from `start` on, at
+    most `limit` of them, and the offset up to which that list is complete. Compaction,
+    retention, transaction markers and aborted transactions leave offsets without one (the
+    agents read committed records only, as this does)."""
     tp = TopicPartition(topic, partition)
-    consumer = KafkaConsumer(**client_options(settings), enable_auto_commit=False,
+    consumer = KafkaConsumer(**reader_options(settings), enable_auto_commit=False,
                              max_poll_records=limit)
     try:
         consumer.assign([tp])
@@ -93,8 +101,7 @@ def iter_records(settings: Settings, topic: str, partitions: Iterable[int] | Non
     record whose timestamp is later than `until_ms` (the log up to that instant). In offset
     order per partition; partitions interleave. TimeoutError when the read makes no progress
     for `timeout_s`."""
-    consumer = KafkaConsumer(**client_options(settings),
-                             enable_auto_commit=False)
+    consumer = KafkaConsumer(**reader_options(settings), enable_auto_commit=False)
     try:
         known = _partitions_of(consumer, topic, timeout_s)
         numbers = sorted(partitions if partitions is not None else known)

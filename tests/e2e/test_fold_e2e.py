@@ -10,6 +10,7 @@ import urllib.parse
 from collections.abc import Sequence
 
 import pytest
+from kafka import KafkaProducer
 
 from stocksync.domain.events import (
     InventoryRefreshRequested,
@@ -37,9 +38,11 @@ from stocksync.domain.events import (
     WarehouseChanged,
 )
 from stocksync.domain.stock import fold, stock_view
+from stocksync.kafka_security import client_options
 from stocksync.publisher import StockEventPublisher
+from stocksync.schemas.codec import default_codec
 from stocksync.settings import Settings
-from stocksync.topic_reader import end_offsets, read_to_end
+from stocksync.topic_reader import end_offsets, read_to_end, start_offsets
 from stocksync.topics import STOCK_EVENTS, STOCK_EVENTS_DLQ, STOCK_EVENTS_REJECTED
 from tests.harness import WorkerProcess, eventually, settings_env
 
@@ -165,6 +168,39 @@ def test_every_reason_through_kafka(worker: WorkerProcess, topics: Settings) -> 
     assert (8, 6, 2) == (live["warehouses"]["WH-2"]["in_stock"],
                          live["warehouses"]["WH-2"]["booked"],
                          live["warehouses"]["WH-2"]["available"])
+
+
+def test_a_transactional_upstream_is_folded_whole_and_its_aborts_never(
+        worker: WorkerProcess, topics: Settings) -> None:
+    """An upstream producer that writes in transactions leaves a marker after each commit and
+    abort: offsets without a record, which the fold steps over (and commits past) instead of
+    waiting for them; what an aborted transaction wrote is never folded."""
+    e, topic = Events("TXN-SKU"), topics.topic(STOCK_EVENTS.name)
+    producer = KafkaProducer(**client_options(topics), acks="all", enable_idempotence=True,
+                             transactional_id=f"{topics.app_id}-upstream")
+    producer.init_transactions()
+    committed: list[StockEvent] = []
+    for n in range(6):
+        batch = [e(StockReceivedManually, qty=10 + n), e(StockRemovedManually, qty=1)]
+        producer.begin_transaction()
+        sent = [producer.send(topic, key=b"TXN-SKU", value=default_codec().encode(event))
+                for event in batch]
+        producer.flush()
+        partition = sent[0].get(timeout=30).partition
+        if n % 3 == 2:
+            producer.abort_transaction()
+        else:
+            producer.commit_transaction()
+            committed += batch
+    producer.close()
+    # Step 1: the committed transactions' events, and only those, are folded.
+    expected = fold(committed)
+    wait_for_stock(worker, "TXN-SKU", stock_view(expected.states["TXN-SKU"]))
+    # Step 2: a plain message after the last marker: the group commits past every marker.
+    publish(topics, [e(StockReceivedManually, qty=1)])
+    end = end_offsets(topics, topic)[partition]
+    eventually(lambda: True if start_offsets(topics, topics.app_id, topic)[partition] == end
+               else None, timeout_s=60, what="the group to commit to the partition's end")
 
 
 def test_unknown_sku_is_404(worker: WorkerProcess) -> None:

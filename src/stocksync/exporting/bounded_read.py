@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
-from stocksync.kafka_security import client_options
+from stocksync.topic_reader import reader_options
 from stocksync.projections.time_ranges import TimeRange
 from stocksync.settings import Settings
 
@@ -33,8 +33,7 @@ class BoundedRead:
         self.topic = topic
         self.window = window
         self._stall_timeout_s = stall_timeout_s
-        self._consumer = KafkaConsumer(**client_options(settings),
-                                       enable_auto_commit=False)
+        self._consumer = KafkaConsumer(**reader_options(settings), enable_auto_commit=False)
         try:
             known = self._consumer.partitions_for_topic(topic)
             if not known:
