@@ -56,6 +56,9 @@ class Settings:
     # A worker that stops heartbeating (kill -9, a lost host) loses its partitions after this
     # long; its successor waits as long to join (faust's default is 60 s).
     session_timeout_s: float = 10.0
+    # Each table partition is also kept, from its changelog, by this many other workers: the
+    # one that takes it over after a failure starts warm (0: it replays the changelog first).
+    standby_replicas: int = 1
     # Push pipeline: dedup window on log time, the grace an idle partition's watermark keeps
     # behind the wall clock, and the periodic Refresh.
     window_ms: int = 1000
@@ -200,6 +203,7 @@ _ENV_VARS: dict[str, tuple[str, Any]] = {
     "batch_size": ("STOCKSYNC_BATCH_SIZE", int),
     "batch_within_s": ("STOCKSYNC_BATCH_WITHIN_S", _positive_float),
     "session_timeout_s": ("STOCKSYNC_SESSION_TIMEOUT_S", _positive_float),
+    "standby_replicas": ("STOCKSYNC_STANDBY_REPLICAS", int),
     "window_ms": ("STOCKSYNC_WINDOW_MS", int),
     "window_grace_ms": ("STOCKSYNC_WINDOW_GRACE_MS", int),
     "refresh_interval_s": ("STOCKSYNC_REFRESH_INTERVAL_S", _positive_float),
