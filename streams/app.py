@@ -170,8 +170,8 @@ def _register_fold(app: faust.App, settings: Settings, fold: StockFold, stock_ev
 
     @app.on_partitions_revoked.connect
     async def _forget(app: faust.App, revoked: set[TP], **kwargs: Any) -> None:  # noqa: ARG001
-        mine = [tp.partition for tp in revoked if tp.topic == stock_events.get_topic_name()]
-        fold.forget_partitions(mine)
+        fold.forget_partitions(tp.partition for tp in revoked
+                               if tp.topic == stock_events.get_topic_name())
 
     if not settings.replay:  # a replay's config changes are the snapshots in the log
         register_config_relay(app, settings, stock_events)

@@ -170,7 +170,7 @@ class _LanesState:
     released_generation = -1  # events of this consumer generation or older are not taken
     stopping = False
     releasing: asyncio.Task[None] | None = None
-    sequence: InSequence | None = None
+    sequence: InSequence  # set when the agent is registered
 
     def start(self, acks: OrderedAcks, lanes: PushLanes,
               loop: asyncio.AbstractEventLoop) -> None:
@@ -192,8 +192,7 @@ class _LanesState:
             return
         held = self.acks.held
         released = self.acks.release()  # first: a push that ends meanwhile acknowledges nothing
-        if self.sequence is not None:
-            self.sequence.forget()  # the released commands come again from the committed offset
+        self.sequence.forget()  # the released commands come again from the committed offset
         await self.lanes.cancel_all()
         if held:
             log.info("push_commands_released", why=why, held=held, released=released)
