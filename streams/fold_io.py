@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from random import randrange
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiokafka.partitioner import murmur2
 
@@ -26,9 +27,9 @@ RAW = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_s
 CONFIG_KEY = b"\x00config"
 
 
-@dataclass(frozen=True)
-class Output:
-    """A message to send before the state that produced it may be written."""
+class Output(NamedTuple):
+    """A message to send before the state that produced it may be written. (A named tuple: the
+    fold makes one or two for every record, and a frozen dataclass's `__init__` costs more.)"""
 
     topic: Any  # faust TopicT
     key: bytes | None
@@ -38,9 +39,14 @@ class Output:
 
 
 class RawTopic:
-    """A topic the agents write through the app's producer: faust's `Topic.send` builds a
-    FutureMessage, callbacks and a buffered send per message, which the fold (tens of thousands
-    of outputs a second) cannot afford. Bytes in, the broker's acknowledgement out."""
+    """A topic the agents write through the app's producer, as record batches.
+
+    faust's `Topic.send` builds a FutureMessage, callbacks and a buffered send per message, and
+    even aiokafka's own `send` awaits a metadata check, runs the partitioner and makes a future
+    for every message; the fold sends tens of thousands of outputs a second. `send_many` appends
+    a call's messages to one record batch per partition (aiokafka's C builder) and hands each
+    batch over whole: one future per batch. Within a partition the messages keep their order.
+    """
 
     __slots__ = ("_app", "name")
 
@@ -50,8 +56,46 @@ class RawTopic:
 
     async def send(self, *, key: bytes | None, value: bytes | None,
                    headers: list[tuple[str, bytes]], partition: int | None = None) -> Any:
-        return await self._app.producer.send(self.name, key, value, partition, None,
-                                             headers or None)
+        return (await self.send_many([Output(self, key, value, headers or (), partition)]))[0]
+
+    async def send_many(self, outputs: Sequence[Output]) -> list[Any]:
+        """Queue `outputs` (all of this topic) and return the futures of their batches."""
+        batches = await send_batches(self._app.producer._ensure_producer(), self.name,
+                                     [(o.partition, o.key, o.value, list(o.headers))
+                                      for o in outputs])
+        return [future for future, _ in batches]
+
+
+# (partition or None for the key's, key, value, headers)
+Row = tuple[int | None, bytes | None, bytes | None, list[tuple[str, bytes]]]
+
+
+async def send_batches(producer: Any, topic: str,
+                       rows: Sequence[Row]) -> list[tuple[Any, int]]:
+    """Append `rows` to record batches, one open batch per partition, and queue each batch as
+    it fills and at the end. Returns each batch's future (its metadata's offset is the batch's
+    first) and how many records it holds, in the order the batches were queued."""
+    await producer.client._wait_on_metadata(topic)
+    count = len(producer.client.cluster.partitions_for_topic(topic))
+    builders: dict[int, Any] = {}
+    futures: list[Any] = []
+    for partition, key, value, headers in rows:
+        if partition is None:
+            partition = partition_of(key, count) if key is not None else randrange(count)
+        builder = builders.get(partition)
+        if builder is None:
+            builder = builders[partition] = producer.create_batch()
+        if builder.append(timestamp=None, key=key, value=value, headers=headers) is None:
+            futures.append((await producer.send_batch(builder, topic, partition=partition),
+                            builder.record_count()))
+            builder = builders[partition] = producer.create_batch()
+            if builder.append(timestamp=None, key=key, value=value, headers=headers) is None:
+                raise ValueError(f"a message of {len(value or b'')} bytes does not fit in a "
+                                 f"record batch of {topic}")
+    for partition, builder in builders.items():
+        futures.append((await producer.send_batch(builder, topic, partition=partition),
+                        builder.record_count()))
+    return futures
 
 
 class PartitionEvent:
@@ -125,10 +169,11 @@ def record_outputs(records: Sequence[SyncRecord], records_topic: Any,
 
 async def send_all(outputs: Sequence[Output]) -> None:
     """Send every output and wait until the broker has acknowledged each."""
-    futures = [
-        await output.topic.send(key=output.key, value=output.value, headers=list(output.headers),
-                                partition=output.partition)
-        for output in outputs
-    ]
+    by_topic: dict[int, tuple[Any, list[Output]]] = {}
+    for output in outputs:
+        by_topic.setdefault(id(output.topic), (output.topic, []))[1].append(output)
+    futures = []
+    for topic, items in by_topic.values():
+        futures += await topic.send_many(items)
     for future in futures:
         await future

@@ -21,6 +21,8 @@ from typing import Any
 import rocksdict
 from faust.types import TP
 
+from stocksync.streams.fold_io import send_batches
+
 
 class TableWriter:
     """Direct access to the local partitions of one faust table (RocksDB store)."""
@@ -52,13 +54,12 @@ class TableWriter:
         """Put (value None: delete) `items` into the table's `partition`, changelog first."""
         if not items:
             return
-        producer = self._producer_of.producer
         topic = self.changelog
-        futures = [await producer.send(topic, key, value, partition, None, None)
-                   for key, value in items]
+        batches = await send_batches(self._producer_of.producer._ensure_producer(), topic,
+                                     [(partition, key, value, []) for key, value in items])
         last = None
-        for future in futures:
-            last = await future
+        for future, count in batches:
+            last = (await future).offset + count - 1
         batch = rocksdict.WriteBatch(raw_mode=True)
         for key, value in items:
             if value is None:
@@ -68,4 +69,4 @@ class TableWriter:
         store = self._table.data
         store._db_for_partition(partition).write(batch)
         if last is not None:
-            store.set_persisted_offset(TP(topic, partition), last.offset)
+            store.set_persisted_offset(TP(topic, partition), last)

@@ -49,6 +49,10 @@ class Topic:
         future.set_result(None)
         return future
 
+    async def send_many(self, outputs: list[Any]) -> list[asyncio.Future]:
+        return [await self.send(key=o.key, value=o.value, headers=list(o.headers),
+                                partition=o.partition) for o in outputs]
+
 
 class Table(dict):
     """The fold's table surface (TableWriter) over a dict; records the order of writes.
