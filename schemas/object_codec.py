@@ -40,6 +40,10 @@ class ObjectCodec:
         schemaless_writer(buffer, parsed, dict(record))
         return buffer.getvalue()
 
+    def header(self, name: str) -> bytes:
+        """The single-object header (magic and fingerprint) of the record called `name`."""
+        return self._writers[name][0]
+
     def decode(self, data: bytes) -> tuple[str, dict[str, Any]]:
         if data is None or len(data) < HEADER_SIZE or data[:2] != MAGIC:
             raise BadHeaderError("not an Avro single-object message")
