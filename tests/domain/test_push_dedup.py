@@ -160,3 +160,18 @@ def test_admit_all_refuses_a_record_of_another_sku() -> None:
     # a PEAR record admitted to APPLE's listings
     with pytest.raises(ValueError):
         admit_all(SkuListings.empty(SKU), [record(1, 0, sku="PEAR")])
+
+
+def test_skipped_by_changes_the_status_and_superseded_by_only() -> None:
+    """`skipped_by` spells every field out (for speed): it must equal `dataclasses.replace`
+    field for field, on a record whose fields all differ."""
+    from stocksync.domain.events import Reason
+    from stocksync.domain.sync import Cause, FailureCode
+
+    values = {field.name: f"v-{field.name}" for field in dataclasses.fields(SyncRecord)}
+    values.update(sync_time=1, log_time=2, before_qty=3, movement=4, after_qty=5,
+                  reason=Reason.SYNC_ORDER, cause=Cause("e", "t", 6, 7),
+                  status=SyncStatus.FAILED, failure_code=FailureCode.VALIDATION)
+    original = SyncRecord(**values)
+    assert dataclasses.replace(original, status=SKIPPED, superseded_by="r-2") == \
+        original.skipped_by("r-2")

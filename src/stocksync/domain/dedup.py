@@ -24,11 +24,10 @@ output (as `push_replay` does: at each event of the SKU, at its log time).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable
 
 from stocksync.domain.listings import ListingState, OpenWindow, SkuListings
-from stocksync.domain.sync import SyncRecord, SyncStatus
+from stocksync.domain.sync import SyncRecord
 
 DEFAULT_WINDOW_MS = 1000
 
@@ -52,9 +51,7 @@ def admit(
     if window is None:
         return ListingState(record.after_qty, OpenWindow(start, start + window_ms, record)), ()
     if start <= window.start:
-        skipped = dataclasses.replace(
-            window.latest, status=SyncStatus.SKIPPED, superseded_by=record.record_id
-        )
+        skipped = window.latest.skipped_by(record.record_id)
         return ListingState(record.after_qty, OpenWindow(window.start, window.end, record)), (
             skipped,
         )

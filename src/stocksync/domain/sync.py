@@ -116,6 +116,16 @@ class SyncRecord:
     failure_message: str | None = None
     title: str | None = None
 
+    def skipped_by(self, record_id: str) -> SyncRecord:
+        """This record SKIPPED, superseded by `record_id`. (Spelled out: `dataclasses.replace`
+        inspects the fields on every call, and every record of a busy window goes through here.)"""
+        return SyncRecord(
+            self.record_id, self.sync_time, self.log_time, self.marketplace, self.store_id,
+            self.store_nickname, self.store_sku, self.merchant_sku, self.warehouse_id,
+            self.before_qty, self.movement, self.after_qty, self.rule_name, self.reason,
+            self.cause, SyncStatus.SKIPPED, record_id, self.failure_code, self.failure_message,
+            self.title)
+
 
 @dataclass(frozen=True, slots=True)
 class PushCommand:
