@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from random import randrange
 from dataclasses import dataclass
@@ -116,7 +117,14 @@ class _PartitionMessage:
 
 def partition_of(key: bytes, partitions: int) -> int:
     """The partition the Java client's default partitioner (murmur2) gives a key."""
-    return (murmur2(key) & 0x7FFFFFFF) % partitions
+    return _positive_murmur2(key) % partitions
+
+
+@functools.lru_cache(maxsize=65_536)
+def _positive_murmur2(key: bytes) -> int:
+    # aiokafka's murmur2 is pure Python; the fold hashes the same SKUs and store SKUs over and
+    # over (every record's history partition, every command's).
+    return murmur2(key) & 0x7FFFFFFF
 
 
 def is_sku_key(key: bytes) -> bool:
