@@ -93,6 +93,12 @@ class Pusher:
         if last is not None and last.record_id == record.record_id:
             # A redelivered command: it was pushed already, and sending it again with a newer
             # compare-and-swap value would reuse its idempotency key with different parameters.
+            # Remembered again all the same: the command is redelivered because the worker
+            # stopped before committing it, so the first write may not have reached the table's
+            # changelog (a table's local store can hold a write its changelog lost, until a
+            # restore replays the changelog over it: then the listing's last push goes back,
+            # and every later compare and swap fails).
+            self.last_pushed.put(record.store_id, record.store_sku, last)
             return self._result(command, SyncStatus.SUCCESSFULLY, 0)
         try:
             connector = self._connector(store)

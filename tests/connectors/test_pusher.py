@@ -191,6 +191,23 @@ def test_a_redelivered_command_is_not_pushed_again() -> None:
     assert (SyncStatus.SUCCESSFULLY, 0, []) == (result.status, result.attempts, memory.requests)
 
 
+def test_a_redelivered_command_writes_its_last_push_again() -> None:
+    """The first write may have been lost with the worker that made it (the table's changelog
+    had not received it): a redelivery writes it again, before the command is committed."""
+    memory = MemoryConnector()
+    writes: list[tuple[str, str, LastPush]] = []
+
+    class Recording(MemoryLastPushed):
+        def put(self, store_id: str, store_sku: str, push: LastPush) -> None:
+            writes.append((store_id, store_sku, push))
+            super().put(store_id, store_sku, push)
+
+    last = Recording()
+    last.put("S1", "SKU-1", LastPush(7, "R1"))
+    push(pusher(memory, FakeTime(), last=last), (command("R1", 7), store()))
+    assert [("S1", "SKU-1", LastPush(7, "R1"))] * 2 == writes
+
+
 def test_a_connector_exception_fails_the_push_with_its_secrets_redacted() -> None:
     """A bug in a connector is FAILED UNKNOWN, and its credentials are scrubbed from the text."""
     from stocksync.connectors import Secret
