@@ -124,8 +124,18 @@ def sync_record_from_avro(data: dict[str, Any]) -> SyncRecord:
 def _sync_record_writer() -> Callable[[SyncRecord], bytes]:
     """The fold writes a record or two for every listing a trigger concerns: straight-line
     (schemas/straight_writer.py), it costs a third of the dict + fastavro path."""
+    return _straight_sync_record(push_codec().header(SYNC_RECORD))
+
+
+@functools.cache
+def sync_record_body_writer() -> Callable[[SyncRecord], bytes]:
+    """A sync record's Avro body alone, for records nested in others (an open window)."""
+    return _straight_sync_record(b"")
+
+
+def _straight_sync_record(header: bytes) -> Callable[[SyncRecord], bytes]:
     return compile_straight_writer(
-        _schema_file("push/SyncRecord.avsc"), push_codec().header(SYNC_RECORD),
+        _schema_file("push/SyncRecord.avsc"), header,
         {"cause_event_id": "r.cause.event_id", "cause_topic": "r.cause.topic",
          "cause_partition": "r.cause.partition", "cause_offset": "r.cause.offset",
          "failure_code": "None if r.failure_code is None else r.failure_code.value"},

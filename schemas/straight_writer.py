@@ -27,7 +27,7 @@ class StraightWriteError(ValueError):
     """A value that does not fit its field's Avro type."""
 
 
-def _varint(out: bytearray, n: int) -> None:
+def varint(out: bytearray, n: int) -> None:
     """An already zigzagged (non-negative) long, 7 bits a byte."""
     while n > 0x7F:
         out.append((n & 0x7F) | 0x80)
@@ -49,7 +49,7 @@ def compile_straight_writer(
     node = parse_schema(dict(schema))
     if not isinstance(node, dict) or node["type"] != "record":
         raise SchemaContractError(f"{schema.get('name')} is not a record schema")
-    env: dict[str, Any] = {"_varint": _varint, "_header": header, "_Error": StraightWriteError}
+    env: dict[str, Any] = {"_varint": varint, "_header": header, "_Error": StraightWriteError}
     lines = ["def write(r):", "    out = bytearray(_header)", "    field = None", "    try:"]
     for position, field in enumerate(node["fields"]):
         name = field["name"]

@@ -13,7 +13,12 @@ from fastavro import parse_schema, schemaless_reader, schemaless_writer
 
 from stocksync.domain.listings import ListingState, OpenWindow, SkuListings
 from stocksync.domain.stock import Order, OrderBook, OrderState, SkuStock, WarehouseStock
-from stocksync.schemas.push_codec import sync_record_from_avro, sync_record_to_avro
+from stocksync.schemas.push_codec import (
+    sync_record_body_writer,
+    sync_record_from_avro,
+    sync_record_to_avro,
+)
+from stocksync.schemas.straight_writer import varint
 
 
 def _schema_file(path: str) -> dict[str, Any]:
@@ -22,7 +27,7 @@ def _schema_file(path: str) -> dict[str, Any]:
 
 _NAMED: dict[str, Any] = {}
 parse_schema(_schema_file("push/SyncRecord.avsc"), named_schemas=_NAMED)
-_SCHEMA = parse_schema(_schema_file("state/StoredSkuStock.avsc"), named_schemas=_NAMED)
+STORED_SCHEMA = parse_schema(_schema_file("state/StoredSkuStock.avsc"), named_schemas=_NAMED)
 _ORDER_ENTRY = parse_schema(_schema_file("state/StoredOrderEntry.avsc"), named_schemas=_NAMED)
 
 
@@ -83,7 +88,15 @@ def _order_from_avro(record: dict[str, Any] | None) -> Order | None:
 
 def encode_stored(stored: StoredStock, *, with_orders: bool = True) -> bytes:
     """Collections are written sorted: equal states give equal bytes, whatever their history.
-    Without orders (the fold keeps them in a table of their own), the orders list is empty."""
+    Without orders (the fold keeps them in a table of their own), the orders list is empty.
+    Written field by field (`_encode_stored_straight`): the fold encodes every SKU it touches
+    in each batch, and building the dict for fastavro cost more than the fold of its events."""
+    return _encode_stored_straight(stored, with_orders)
+
+
+def stored_to_avro(stored: StoredStock, *, with_orders: bool = True) -> dict[str, Any]:
+    """The value as the schema's record (a dict), for fastavro: the reference `encode_stored`
+    is held to (tests/streams/test_state_codec.py)."""
     state = stored.stock
     record = {
         "applied_offset": stored.applied_offset,
@@ -109,13 +122,112 @@ def encode_stored(stored: StoredStock, *, with_orders: bool = True) -> bytes:
                      for listing, listing_state in sorted(stored.listings_or_empty()
                                                           .listings.items())],
     }
-    buffer = io.BytesIO()
-    schemaless_writer(buffer, _SCHEMA, record)
-    return buffer.getvalue()
+    return record
+
+
+# -- the stock table's value, written straight (the fold writes every SKU it touches, each batch)
+
+_ORDER_STATE_BYTE = {state: index << 1 for index, state in enumerate(
+    OrderState(symbol) for symbol in ("BOOKED", "CANCELLED", "SHIPPED", "VOID"))}
+
+
+def _write_long(out: bytearray, value: int) -> None:
+    if value.__class__ is not int:
+        raise TypeError(f"expected int, got {type(value).__name__}")
+    n = (value << 1) ^ (value >> 63)
+    if n < 128:
+        out.append(n)
+    else:
+        varint(out, n)
+
+
+def _write_string(out: bytearray, value: str) -> None:
+    data = value.encode()
+    _write_long(out, len(data))
+    out += data
+
+
+def _write_count(out: bytearray, count: int) -> None:
+    """An array's block: its count (the items follow), nothing for an empty array."""
+    if count:
+        _write_long(out, count)
+
+
+def _encode_stored_straight(stored: StoredStock, with_orders: bool) -> bytes:
+    """`encode_stored`'s bytes, written field by field (schemas/state/StoredSkuStock.avsc)."""
+    state = stored.stock
+    out = bytearray()
+    _write_long(out, stored.applied_offset)
+    _write_string(out, state.merchant_sku)
+    warehouses = state.warehouses
+    _write_count(out, len(warehouses))
+    for warehouse_id in sorted(warehouses):
+        w = warehouses[warehouse_id]
+        _write_string(out, warehouse_id)
+        _write_long(out, w.in_stock)
+        _write_long(out, w.booked)
+        _write_long(out, w.reserved)
+        _write_long(out, w.incoming)
+    out.append(0)
+    orders = state.orders if with_orders else {}
+    _write_count(out, len(orders))
+    for order_id in sorted(orders):
+        order = orders[order_id]
+        _write_string(out, order_id)
+        _write_string(out, order.warehouse_id)
+        _write_long(out, order.qty)
+        out.append(_ORDER_STATE_BYTE[order.state])
+        if order.closed_at is None:
+            out.append(0)
+        else:
+            out.append(2)
+            _write_long(out, order.closed_at)
+    out.append(0)
+    purchase_orders = state.purchase_orders
+    _write_count(out, len(purchase_orders))
+    for (warehouse_id, po_id), remaining in sorted(purchase_orders.items()):
+        _write_string(out, warehouse_id)
+        _write_string(out, po_id)
+        _write_long(out, remaining)
+    out.append(0)
+    reserves = state.promotion_reserves
+    _write_count(out, len(reserves))
+    for (warehouse_id, store_id), qty in sorted(reserves.items()):
+        _write_string(out, warehouse_id)
+        _write_string(out, store_id)
+        _write_long(out, qty)
+    out.append(0)
+    mappings = state.mappings
+    _write_count(out, len(mappings))
+    for store_id, store_sku in sorted(mappings):
+        _write_string(out, store_id)
+        _write_string(out, store_sku)
+    out.append(0)
+    listings = stored.listings_or_empty().listings
+    _write_count(out, len(listings))
+    write_record = sync_record_body_writer()
+    for (store_id, store_sku), listing in sorted(listings.items()):
+        _write_string(out, store_id)
+        _write_string(out, store_sku)
+        if listing.last_after_qty is None:
+            out.append(0)
+        else:
+            out.append(2)
+            _write_long(out, listing.last_after_qty)
+        window = listing.window
+        if window is None:
+            out.append(0)
+        else:
+            out.append(2)
+            _write_long(out, window.start)
+            _write_long(out, window.end)
+            out += write_record(window.latest)
+    out.append(0)
+    return bytes(out)
 
 
 def decode_stored(data: bytes) -> StoredStock:
-    record: dict[str, Any] = schemaless_reader(io.BytesIO(data), _SCHEMA, None)  # type: ignore[assignment]
+    record: dict[str, Any] = schemaless_reader(io.BytesIO(data), STORED_SCHEMA, None)  # type: ignore[assignment]
     stock = SkuStock(
         merchant_sku=record["merchant_sku"],
         warehouses={

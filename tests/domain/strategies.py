@@ -22,6 +22,7 @@ from stocksync.domain.events import (
     PurchaseOrderPlaced,
     PurchaseReceived,
     PushNowRequested,
+    Reason,
     ReturnReceivedManually,
     ReturnScanned,
     SaleShipped,
@@ -34,6 +35,7 @@ from stocksync.domain.events import (
     VoidedOrderReverted,
     WarehouseChanged,
 )
+from stocksync.domain.sync import Cause, FailureCode, SyncRecord, SyncStatus
 
 WAREHOUSES = ("W1", "W2")
 RETENTION_MS = 60  # short, so that closed orders get pruned within one log
@@ -97,3 +99,22 @@ def event_logs(draw: st.DrawFn, max_size: int = 40) -> list[StockEvent]:
         log.append(draft(event_id=f"e{number}", merchant_sku=draw(skus),
                          warehouse_id=draw(warehouses), occurred_at=at, source="hypothesis"))
     return log
+
+
+# Sync records with every field drawn, for codecs.
+LONGS = st.integers(min_value=-(1 << 63), max_value=(1 << 63) - 1)
+TEXT = st.text(max_size=300)  # lengths on both sides of one varint byte (63 / 64)
+
+sync_records = st.builds(
+    SyncRecord,
+    record_id=TEXT, sync_time=LONGS, log_time=LONGS, marketplace=TEXT, store_id=TEXT,
+    store_nickname=TEXT, store_sku=TEXT, merchant_sku=TEXT, warehouse_id=TEXT,
+    before_qty=LONGS, movement=LONGS, after_qty=LONGS, rule_name=TEXT,
+    reason=st.sampled_from(Reason),
+    cause=st.builds(Cause, event_id=TEXT, topic=TEXT,
+                    partition=st.integers(min_value=-(1 << 31), max_value=(1 << 31) - 1),
+                    offset=LONGS),
+    status=st.sampled_from(SyncStatus), superseded_by=st.none() | TEXT,
+    failure_code=st.none() | st.sampled_from(FailureCode),
+    failure_message=st.none() | TEXT, title=st.none() | TEXT,
+)

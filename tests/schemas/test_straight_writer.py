@@ -7,10 +7,9 @@ import dataclasses
 
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
 from stocksync.domain.events import Reason
-from stocksync.domain.sync import Cause, FailureCode, SyncRecord, SyncStatus
+from stocksync.domain.sync import Cause, SyncRecord
 from stocksync.schemas.push_codec import (
     SYNC_RECORD,
     decode_sync_record,
@@ -19,26 +18,9 @@ from stocksync.schemas.push_codec import (
     sync_record_to_avro,
 )
 from stocksync.schemas.straight_writer import StraightWriteError
+from tests.domain.strategies import sync_records
 
-LONGS = st.integers(min_value=-(1 << 63), max_value=(1 << 63) - 1)
-TEXT = st.text(max_size=300)  # lengths on both sides of one varint byte (63 / 64)
-
-records = st.builds(
-    SyncRecord,
-    record_id=TEXT, sync_time=LONGS, log_time=LONGS, marketplace=TEXT, store_id=TEXT,
-    store_nickname=TEXT, store_sku=TEXT, merchant_sku=TEXT, warehouse_id=TEXT,
-    before_qty=LONGS, movement=LONGS, after_qty=LONGS, rule_name=TEXT,
-    reason=st.sampled_from(Reason),
-    cause=st.builds(Cause, event_id=TEXT, topic=TEXT,
-                    partition=st.integers(min_value=-(1 << 31), max_value=(1 << 31) - 1),
-                    offset=LONGS),
-    status=st.sampled_from(SyncStatus), superseded_by=st.none() | TEXT,
-    failure_code=st.none() | st.sampled_from(FailureCode),
-    failure_message=st.none() | TEXT, title=st.none() | TEXT,
-)
-
-
-@given(records)
+@given(sync_records)
 def test_the_straight_writer_writes_the_bytes_of_the_generic_path(record: SyncRecord) -> None:
     generic = push_codec().encode(SYNC_RECORD, sync_record_to_avro(record))
     assert generic == encode_sync_record(record)
