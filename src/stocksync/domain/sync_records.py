@@ -97,8 +97,11 @@ def records_for_trigger(
     else:
         scope = _rules_counting(config, _moved_warehouses(event, before, after))
 
+    # The trigger's part of every id is encoded once (`record_id` is `_digest` of all five).
+    trigger = _encoded((event.merchant_sku, event.event_id))
+
     def make_id(rule: SyncRule, listing: Listing) -> str:
-        return record_id(event.merchant_sku, event.event_id, rule.name, *listing)
+        return _hexdigest(trigger + _encoded((rule.name, *listing)))
 
     at = event.occurred_at
     return _records(
@@ -209,10 +212,13 @@ def _moved_warehouses(event: StockEvent, before: SkuStock, after: SkuStock) -> t
         named = (event.to_warehouse, old, event.warehouse_id)
     if before.warehouses is after.warehouses:
         return tuple(dict.fromkeys(named))
+    old, new = before.warehouses, after.warehouses
     changed = sorted(
         warehouse_id
-        for warehouse_id in before.warehouses.keys() | after.warehouses.keys()
-        if before.warehouse(warehouse_id).available != after.warehouse(warehouse_id).available
+        for warehouse_id in old.keys() | new.keys()
+        # an event replaces only the warehouses it changes: the same object is the same stock
+        if old.get(warehouse_id) is not new.get(warehouse_id)
+        and before.warehouse(warehouse_id).available != after.warehouse(warehouse_id).available
     )
     return tuple(dict.fromkeys((*named, *changed)))
 
@@ -233,5 +239,12 @@ def _of_stores(mapped: Iterable[Listing], store_ids: Collection[str]) -> list[Li
 
 def _digest(parts: tuple[str, ...]) -> str:
     """A digest of `parts`, each length-prefixed so that no two tuples share an encoding."""
-    encoded = "".join(f"{len(part)}:{part}" for part in parts).encode()
+    return _hexdigest(_encoded(parts))
+
+
+def _encoded(parts: tuple[str, ...]) -> bytes:
+    return "".join([f"{len(part)}:{part}" for part in parts]).encode()
+
+
+def _hexdigest(encoded: bytes) -> str:
     return hashlib.blake2b(encoded, digest_size=RECORD_ID_HEX_CHARS // 2).hexdigest()
