@@ -61,26 +61,23 @@ class RawTopic:
 
     async def send_many(self, outputs: Sequence[Output]) -> list[Any]:
         """Queue `outputs` (all of this topic) and return the futures of their batches."""
-        batches = await send_batches(self._app.producer._ensure_producer(), self.name,
-                                     [(o.partition, o.key, o.value, list(o.headers))
-                                      for o in outputs])
+        batches = await send_batches(self._app.producer._ensure_producer(), self.name, outputs)
         return [future for future, _ in batches]
 
 
-# (partition or None for the key's, key, value, headers)
-Row = tuple[int | None, bytes | None, bytes | None, list[tuple[str, bytes]]]
-
-
 async def send_batches(producer: Any, topic: str,
-                       rows: Sequence[Row]) -> list[tuple[Any, int]]:
-    """Append `rows` to record batches, one open batch per partition, and queue each batch as
-    it fills and at the end. Returns each batch's future (its metadata's offset is the batch's
-    first) and how many records it holds, in the order the batches were queued."""
+                       outputs: Sequence[Output]) -> list[tuple[Any, int]]:
+    """Append `outputs` (their topic is `topic`) to record batches, one open batch per
+    partition, and queue each batch as it fills and at the end. Returns each batch's future
+    (its metadata's offset is the batch's first) and how many records it holds, in the order
+    the batches were queued."""
     await producer.client._wait_on_metadata(topic)
     count = len(producer.client.cluster.partitions_for_topic(topic))
     builders: dict[int, Any] = {}
     futures: list[Any] = []
-    for partition, key, value, headers in rows:
+    for _, key, value, headers, partition in outputs:
+        if headers.__class__ is not list:
+            headers = list(headers)  # the C batch builder takes a list only
         if partition is None:
             partition = partition_of(key, count) if key is not None else randrange(count)
         builder = builders.get(partition)

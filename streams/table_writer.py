@@ -21,7 +21,7 @@ from typing import Any
 import rocksdict
 from faust.types import TP
 
-from stocksync.streams.fold_io import send_batches
+from stocksync.streams.fold_io import Output, send_batches
 
 
 class TableWriter:
@@ -56,7 +56,8 @@ class TableWriter:
             return
         topic = self.changelog
         batches = await send_batches(self._producer_of.producer._ensure_producer(), topic,
-                                     [(partition, key, value, []) for key, value in items])
+                                     [Output(None, key, value, (), partition)
+                                      for key, value in items])
         last = None
         for future, count in batches:
             last = (await future).offset + count - 1
