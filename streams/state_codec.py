@@ -7,6 +7,7 @@ import io
 import json
 from dataclasses import dataclass
 from importlib import resources
+from collections.abc import Mapping
 from typing import Any
 
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
@@ -153,6 +154,16 @@ def _write_count(out: bytearray, count: int) -> None:
         _write_long(out, count)
 
 
+def _write_pair_keyed(out: bytearray, items: Mapping[tuple[str, str], int]) -> None:
+    """An array of records of two strings and a long, from a map keyed by the two, sorted."""
+    _write_count(out, len(items))
+    for (first, second), number in sorted(items.items()):
+        _write_string(out, first)
+        _write_string(out, second)
+        _write_long(out, number)
+    out.append(0)
+
+
 def _encode_stored_straight(stored: StoredStock, with_orders: bool) -> bytes:
     """`encode_stored`'s bytes, written field by field (schemas/state/StoredSkuStock.avsc)."""
     state = stored.stock
@@ -183,20 +194,8 @@ def _encode_stored_straight(stored: StoredStock, with_orders: bool) -> bytes:
             out.append(2)
             _write_long(out, order.closed_at)
     out.append(0)
-    purchase_orders = state.purchase_orders
-    _write_count(out, len(purchase_orders))
-    for (warehouse_id, po_id), remaining in sorted(purchase_orders.items()):
-        _write_string(out, warehouse_id)
-        _write_string(out, po_id)
-        _write_long(out, remaining)
-    out.append(0)
-    reserves = state.promotion_reserves
-    _write_count(out, len(reserves))
-    for (warehouse_id, store_id), qty in sorted(reserves.items()):
-        _write_string(out, warehouse_id)
-        _write_string(out, store_id)
-        _write_long(out, qty)
-    out.append(0)
+    _write_pair_keyed(out, state.purchase_orders)  # (warehouse, po id) -> remaining
+    _write_pair_keyed(out, state.promotion_reserves)  # (warehouse, store id) -> qty
     mappings = state.mappings
     _write_count(out, len(mappings))
     for store_id, store_sku in sorted(mappings):
