@@ -60,9 +60,21 @@ class RawTopic:
         return (await self.send_many([Output(self, key, value, headers or (), partition)]))[0]
 
     async def send_many(self, outputs: Sequence[Output]) -> list[Any]:
-        """Queue `outputs` (all of this topic) and return the futures of their batches."""
-        batches = await send_batches(self._app.producer._ensure_producer(), self.name, outputs)
+        """Queue `outputs` (all of this topic) and return their futures: one a batch, or one a
+        message for a few. A batch handed over whole waits until the partition's previous
+        batch is on its way, one broker round trip each: the push agent's many concurrent
+        sends of two or three messages queued hundreds of them on one partition, and aiokafka
+        gave up on them (KafkaTimeoutError). A message sent alone joins the open batch."""
+        producer = self._app.producer._ensure_producer()
+        if len(outputs) < BATCH_AT_LEAST:
+            return [await producer.send(self.name, o.value, key=o.key, partition=o.partition,
+                                        headers=list(o.headers) or None) for o in outputs]
+        batches = await send_batches(producer, self.name, outputs)
         return [future for future, _ in batches]
+
+
+# Fewer outputs than this go out message by message (see `RawTopic.send_many`).
+BATCH_AT_LEAST = 64
 
 
 async def send_batches(producer: Any, topic: str,
