@@ -16,11 +16,24 @@ those (`add_known_gap`), so that a commit steps over real holes only.
 faust reads with `isolation_level="read_committed"` only under `exactly_once`; otherwise an
 upstream producer's aborted transactions would be folded as if they had happened. The agents'
 consumer reads committed records only (without transactions, that is every record).
+
+faust hands every fetched message to the agents through `wait_first(callback(message),
+suspend_flow.wait())`: four tasks and an `asyncio.wait` per message, whether or not the callback
+has to wait, and a tenth of a busy worker's time. `_drain_messages` here runs the callback
+inline; only when it does wait (an agent's buffer full, flow control) does the rest of it go
+through `wait_first` as before, so a suspended flow still abandons it. Running inline, the drain
+hands over a whole fetch without pausing; messages of a partition `InSequence` sought back in
+the meantime are stale and dropped (see `_seeks`), or faust's read offset would pass the sought
+one and faust would then drop the sought messages as old (the crash test caught that: stuck).
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
 from typing import Any
+
+from faust.transport.consumer import CONSUMER_FETCHING
 
 
 def agents_consumer_class(consumer_class: type) -> type:
@@ -43,6 +56,78 @@ def agents_consumer_class(consumer_class: type) -> type:
         async def _add_gap(self, tp: Any, offset_from: int, offset_to: int) -> None:
             """faust's guess (see the module's docstring): not taken."""
 
+        async def _drain_messages(self, fetcher: Any) -> None:
+            """faust's `Consumer._drain_messages` (0.15.3), less its gap guess (see the module's
+            docstring), delivering each message with `_deliver`."""
+            getmany = self.getmany
+            consumer_should_stop = self._stopped.is_set
+            fetcher_should_stop = fetcher._stopped.is_set
+            get_read_offset = self._read_offset.__getitem__
+            set_read_offset = self._read_offset.__setitem__
+            set_flag, unset_flag = self.diag.set_flag, self.diag.unset_flag
+            commit_every = self._commit_every
+            seeks = self._seeks
+            since_yield = 0
+            try:
+                while not (consumer_should_stop() or fetcher_should_stop()):
+                    set_flag(CONSUMER_FETCHING)
+                    seeks_before = dict(seeks)
+                    batch = getmany(timeout=1.0)
+                    await self.sleep(0)
+                    if not self.should_stop:
+                        async for tp, message in batch:
+                            since_yield += 1
+                            if since_yield > 100:  # let the loop breathe, as faust does
+                                await asyncio.sleep(0)
+                                since_yield = 0
+                            if seeks.get(tp) != seeks_before.get(tp):
+                                continue  # fetched before a seek of its partition: stale
+                            r_offset = get_read_offset(tp)
+                            if r_offset is None or message.offset >= r_offset:
+                                if commit_every is not None and self._n_acked >= commit_every:
+                                    self._n_acked = 0
+                                    await self.commit()
+                                await self._deliver(message)
+                                if seeks.get(tp) == seeks_before.get(tp):  # else: sought
+                                    set_read_offset(tp, message.offset)
+                    unset_flag(CONSUMER_FETCHING)
+            except self.consumer_stopped_errors:
+                if self.transport.app.should_stop:
+                    return  # stopping already
+                raise
+            except asyncio.CancelledError:
+                if self.transport.app.should_stop:
+                    return
+                raise
+            finally:
+                unset_flag(CONSUMER_FETCHING)
+
+        @property
+        def _seeks(self) -> dict[Any, int]:
+            """Seeks made per partition, so that the drain drops what a fetch that began before
+            one returns."""
+            seeks = self.__dict__.get("_seeks_made")
+            if seeks is None:
+                seeks = self.__dict__["_seeks_made"] = {}
+            return seeks
+
+        async def seek(self, partition: Any, offset: int) -> None:
+            # Counted before (messages handed over while the seek runs are stale) and after
+            # (so is a fetch that began before the consumer thread had sought).
+            seeks = self._seeks
+            seeks[partition] = seeks.get(partition, 0) + 1
+            await super().seek(partition, offset)
+            seeks[partition] += 1
+
+        async def _deliver(self, message: Any) -> None:
+            """faust's callback for `message`, run inline until it has to wait."""
+            coro = self.callback(message)
+            try:
+                waiting_on = coro.send(None)
+            except StopIteration:
+                return  # delivered without waiting: nearly always
+            await self.wait_first(finish(coro, waiting_on), self.suspend_flow.wait())
+
         async def add_known_gap(self, tp: Any, start: int, end: int) -> None:
             """Offsets [start, end) of `tp` hold no record: commits may step over them. (Not
             faust's `_add_gap`: it starts at the committed offset + 1, so a hole at the
@@ -53,6 +138,31 @@ def agents_consumer_class(consumer_class: type) -> type:
                 gaps.merge_overlaps()
 
     return AgentsConsumer  # (not renamed: mode registers a service's tasks by its class name)
+
+
+async def finish(coro: Coroutine[Any, Any, Any], waiting_on: Any) -> None:
+    """Drive `coro`, which has run up to its first wait (`waiting_on`, what it yielded), to its
+    end, as an asyncio task would: wait for the future it yielded, then resume it (it reads the
+    future's result or exception itself). Cancelled, it cancels `coro` where it waits."""
+    try:
+        while True:
+            if waiting_on is None:  # a bare yield (sleep(0)): just let the loop run
+                await asyncio.sleep(0)
+            else:
+                waiting_on._asyncio_future_blocking = False
+                await asyncio.wait([waiting_on])
+            try:
+                waiting_on = coro.send(None)
+            except StopIteration:
+                return
+    except asyncio.CancelledError:
+        if getattr(waiting_on, "cancel", None) is not None:
+            waiting_on.cancel()
+        try:
+            coro.throw(asyncio.CancelledError())
+        except (asyncio.CancelledError, StopIteration):
+            pass
+        raise
 
 
 def use_agents_consumer(app: Any) -> None:

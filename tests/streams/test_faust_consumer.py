@@ -77,3 +77,140 @@ def test_a_hole_at_the_committed_offset_itself_does_not_hold_commits_back() -> N
     asyncio.run(state.add_known_gap(TOPIC_P0, 40, 43))
     ack(state, 43)
     assert 44 == commit_until_still(state)
+
+
+# -- delivery: the callback inline, faust's wait_first only when it has to wait ----------------
+
+class Delivering:
+    """What `_deliver` reads of faust's consumer: the callback, the flow's suspend event and
+    mode's `wait_first` (the real one, from a mode Service)."""
+
+    def __init__(self, callback: Any) -> None:
+        from mode import Service
+
+        self.callback = callback
+        self.suspend_flow = asyncio.Event()
+        self.wait_first = Service().wait_first
+        cls = agents_consumer_class(Consumer)
+        self.deliver = cls._deliver.__get__(self)
+
+
+def test_a_callback_that_need_not_wait_is_run_inline() -> None:
+    delivered: list[int] = []
+
+    async def callback(message: int) -> None:
+        delivered.append(message)
+
+    async def main() -> int:
+        consumer = Delivering(callback)
+        created = 0
+
+        def counting_factory(loop: Any, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
+            nonlocal created
+            created += 1
+            return asyncio.Task(coro, loop=loop, **kwargs)
+
+        asyncio.get_running_loop().set_task_factory(counting_factory)
+        for n in range(3):
+            await consumer.deliver(n)
+        return created
+
+    assert 0 == asyncio.run(main())
+    assert [0, 1, 2] == delivered
+
+
+def test_a_callback_that_waits_for_room_is_finished_once_there_is_room() -> None:
+    async def main() -> list[int]:
+        buffer: asyncio.Queue[int] = asyncio.Queue(maxsize=1)
+        consumer = Delivering(buffer.put)
+        await consumer.deliver(1)
+        delivering = asyncio.create_task(consumer.deliver(2))  # the buffer is full: it waits
+        await asyncio.sleep(0.05)
+        assert not delivering.done()
+        taken = [await buffer.get()]
+        await asyncio.wait_for(delivering, 1)
+        return taken + [await buffer.get()]
+
+    assert [1, 2] == asyncio.run(main())
+
+
+def test_a_suspended_flow_abandons_a_waiting_callback() -> None:
+    """As faust's `wait_first` did: the message is not put once the flow is suspended (the
+    group delivers it again after the rebalance)."""
+    async def main() -> tuple[list[int], int]:
+        buffer: asyncio.Queue[int] = asyncio.Queue(maxsize=1)
+        consumer = Delivering(buffer.put)
+        await consumer.deliver(1)
+        delivering = asyncio.create_task(consumer.deliver(2))
+        await asyncio.sleep(0.05)
+        consumer.suspend_flow.set()
+        await asyncio.wait_for(delivering, 1)
+        taken = [buffer.get_nowait()]
+        await asyncio.sleep(0.05)
+        return taken, buffer.qsize() + len(buffer._putters)  # type: ignore[attr-defined]
+
+    assert ([1], 0) == asyncio.run(main())
+
+
+def test_a_failing_callback_raises_to_the_fetcher() -> None:
+    async def callback(message: int) -> None:
+        if message:
+            await asyncio.sleep(0.01)
+            raise ValueError("on its way")
+        raise KeyError("at once")
+
+    async def main() -> list[str]:
+        consumer = Delivering(callback)
+        errors = []
+        for message in (0, 1):
+            try:
+                await consumer.deliver(message)
+            except (KeyError, ValueError) as exc:
+                errors.append(type(exc).__name__)
+        return errors
+
+    assert ["KeyError", "ValueError"] == asyncio.run(main())
+
+
+def test_a_fetch_from_before_a_seek_is_dropped_and_the_sought_messages_delivered() -> None:
+    """InSequence seeks a partition back to 5 while 20 is delivered; the rest of the fetch made
+    before (21) must not be delivered, nor may 20 set faust's read offset, or it would pass 5
+    and faust would drop 5 and 6 when they come as old messages."""
+    cls = agents_consumer_class(Consumer)
+    tp = TP("stock-events", 0)
+    delivered: list[int] = []
+
+    async def main() -> None:
+        consumer = cls.__new__(cls)
+        fetches = [[19, 20, 21], [5, 6]]
+
+        async def getmany(timeout: float) -> Any:
+            for offset in fetches.pop(0) if fetches else []:
+                yield tp, SimpleNamespace(offset=offset, tp=tp)
+            if not fetches:
+                consumer._stopped.set()
+
+        async def callback(message: Any) -> None:
+            delivered.append(message.offset)
+            if message.offset == 20:  # the agent sees a gap: back to 5
+                await cls.seek(consumer, tp, 5)
+
+        async def no_sleep(seconds: float) -> None:
+            await asyncio.sleep(0)
+
+        async def no_thread_seek(partition: Any, offset: int) -> None:
+            pass
+
+        consumer.__dict__.update(
+            getmany=getmany, callback=callback, sleep=no_sleep, _seek=no_thread_seek,
+            log=SimpleNamespace(dev=lambda *args: None),
+            _stopped=asyncio.Event(), _crashed=asyncio.Event(),
+            _read_offset=defaultdict(lambda: None),
+            diag=SimpleNamespace(set_flag=lambda flag: None, unset_flag=lambda flag: None),
+            _commit_every=None, suspend_flow=asyncio.Event(),
+            transport=SimpleNamespace(app=SimpleNamespace(should_stop=False)))
+        fetcher = SimpleNamespace(_stopped=asyncio.Event())
+        await asyncio.wait_for(consumer._drain_messages(fetcher), 5)
+
+    asyncio.run(main())
+    assert [19, 20, 5, 6] == delivered
