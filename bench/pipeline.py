@@ -121,13 +121,21 @@ def fold_phase(settings: Settings, workers: int, messages: list[Message],
 
 def latency_phase(shape: WorkloadShape, marketplace_url: str, rate: float, seconds: float,
                   setup: list[Message]) -> Latencies:
+    """Paced traffic through the whole pipeline, deployed as a fold that scales apart: one
+    worker folds (`STOCKSYNC_AGENTS=fold`), another application (its own app id, so its own
+    consumer group) runs the push agent and the history projections. On one worker they
+    would share one core, and the push agent's HTTP calls would hold the fold back."""
     settings = prepared_namespace(shape, marketplace_url)
     paced_events = list(traffic(shape, max(1, int(rate * seconds)), start_ms=10**9))
     paced = encode(paced_events)
     topic = settings.topic(STOCK_EVENTS.name)
     publish(settings, topic, setup)
-    with running_workers(settings, 1, "latency") as (worker,):
+    folding = settings.with_overrides(agents="fold")
+    pushing = settings.with_overrides(app_id=f"{settings.app_id}-push", agents="push,history")
+    with running_workers(folding, 1, "latency-fold") as (worker,), \
+            running_workers(pushing, 1, "latency-push") as (pusher,):
         worker.wait_until_serving(timeout_s=300)
+        pusher.wait_until_serving(timeout_s=300)
         eventually(lambda: True if consumed(worker.stats()) >= len(setup) else None,
                    timeout_s=1800, interval_s=0.5, what="the setup events to be folded")
         time.sleep((settings.window_ms + settings.window_grace_ms) / 1000 + 1)
@@ -135,7 +143,7 @@ def latency_phase(shape: WorkloadShape, marketplace_url: str, rate: float, secon
         total = len(setup) + len(paced)
         eventually(lambda: True if consumed(worker.stats()) >= total else None,
                    timeout_s=1800, interval_s=0.5, what="the paced events to be folded")
-        _wait_pushes_answered(settings, worker)
+        _wait_pushes_answered(settings, pusher)
     return measure_latencies(settings, {event.event_id for event in paced_events})
 
 

@@ -39,7 +39,8 @@ def render(results: Any, command: str) -> str:
                      f"({r.two.per_second / r.one.per_second:.2f}× one worker) |")
     lat = r.latency
     lines += [
-        f"| event → push command, at {r.latency_rate:,.0f} events/s | "
+        f"| event → push command, at {r.latency_rate:,.0f} events/s (half the 1-worker rate; "
+        f"a fold worker, and the push agent and history in an app of their own) | "
         f"p50 {lat.to_command.p50:,.0f} ms, p95 {lat.to_command.p95:,.0f} ms, "
         f"p99 {lat.to_command.p99:,.0f} ms (max {lat.to_command.max:,.0f}; "
         f"{lat.to_command.count:,} records) |",
