@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from random import randrange
 from dataclasses import dataclass
+from random import randrange
 from typing import Any, NamedTuple
 
 from aiokafka.partitioner import murmur2
@@ -40,7 +40,8 @@ class Output(NamedTuple):
 
 
 class RawTopic:
-    """A topic the agents write through the app's producer, as record batches.
+    """A topic the agents write through the app's producer; many messages at once as record
+    batches.
 
     faust's `Topic.send` builds a FutureMessage, callbacks and a buffered send per message, and
     even aiokafka's own `send` awaits a metadata check, runs the partitioner and makes a future
@@ -65,11 +66,10 @@ class RawTopic:
         batch is on its way, one broker round trip each: the push agent's many concurrent
         sends of two or three messages queued hundreds of them on one partition, and aiokafka
         gave up on them (KafkaTimeoutError). A message sent alone joins the open batch."""
-        producer = self._app.producer._ensure_producer()
-        if len(outputs) < BATCH_AT_LEAST:
-            return [await producer.send(self.name, o.value, key=o.key, partition=o.partition,
-                                        headers=list(o.headers) or None) for o in outputs]
-        batches = await send_batches(producer, self.name, outputs)
+        if len(outputs) < BATCH_AT_LEAST:  # through faust's producer, as before batches
+            return [await self._app.producer.send(self.name, o.key, o.value, o.partition, None,
+                                                  list(o.headers) or None) for o in outputs]
+        batches = await send_batches(self._app.producer._ensure_producer(), self.name, outputs)
         return [future for future, _ in batches]
 
 
