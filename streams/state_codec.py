@@ -19,7 +19,7 @@ from stocksync.schemas.push_codec import (
     sync_record_from_avro,
     sync_record_to_avro,
 )
-from stocksync.schemas.straight_writer import varint
+from stocksync.schemas.binary_encoder import write_long as _write_long
 
 
 def _schema_file(path: str) -> dict[str, Any]:
@@ -130,16 +130,6 @@ def stored_to_avro(stored: StoredStock, *, with_orders: bool = True) -> dict[str
 
 _ORDER_STATE_BYTE = {state: index << 1 for index, state in enumerate(
     OrderState(symbol) for symbol in ("BOOKED", "CANCELLED", "SHIPPED", "VOID"))}
-
-
-def _write_long(out: bytearray, value: int) -> None:
-    if value.__class__ is not int:
-        raise TypeError(f"expected int, got {type(value).__name__}")
-    n = (value << 1) ^ (value >> 63)
-    if n < 128:
-        out.append(n)
-    else:
-        varint(out, n)
 
 
 def _write_string(out: bytearray, value: str) -> None:
