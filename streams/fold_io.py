@@ -186,11 +186,16 @@ def record_outputs(records: Sequence[SyncRecord], records_topic: Any,
 
 async def send_all(outputs: Sequence[Output]) -> None:
     """Send every output and wait until the broker has acknowledged each."""
+    for future in await start_sending(outputs):
+        await future
+
+
+async def start_sending(outputs: Sequence[Output]) -> list[Any]:
+    """Hand every output to the producer; the futures of their acknowledgements."""
     by_topic: dict[int, tuple[Any, list[Output]]] = {}
     for output in outputs:
         by_topic.setdefault(id(output.topic), (output.topic, []))[1].append(output)
     futures = []
     for topic, items in by_topic.values():
         futures += await topic.send_many(items)
-    for future in futures:
-        await future
+    return futures

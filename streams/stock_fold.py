@@ -68,6 +68,7 @@ from stocksync.streams.fold_io import (
     send_all,
     sku_key_problem,
     source_headers,
+    start_sending,
 )
 from stocksync.streams.order_entries import order_rows, orders_as_of, orders_prefix
 from stocksync.streams.state_codec import StoredStock, decode_stored, encode_stored
@@ -228,8 +229,9 @@ class StockFold:
         started = time.perf_counter()
         outputs: list[Output] = []
         pending: dict[bytes, _Pending] = {}
+        closing = await self._close_before(events, pending)
         for key, items in self._decode_and_group(events, outputs).items():
-            folded = self._fold_sku(key, items, outputs)
+            folded = self._fold_sku(key, items, outputs, pending.get(key))
             if folded is not None:
                 pending[key] = _Pending(items[0][0].message.partition, key, *folded)
         touched: set[int] = set()
@@ -246,12 +248,30 @@ class StockFold:
             self._close_due(partition, self._watermarks[partition], outputs, pending)
         folded_at = time.perf_counter()
         await send_all(outputs)
+        for future in closing:
+            await future
         sent_at = time.perf_counter()
         await self._write(pending.values())
         counters = self.counters
         counters.fold_s += folded_at - started
         counters.send_s += sent_at - folded_at
         counters.write_s += time.perf_counter() - sent_at
+
+    async def _close_before(self, events: Sequence[Any], pending: dict[bytes, _Pending]
+                            ) -> list[Any]:
+        """Close the windows that ended before the segment's first message of their partition,
+        and start sending their records at once, not after the whole segment is folded: that
+        message's log time is a watermark no record still to come is below (log time only
+        grows in a partition). The futures of the sends; the SKUs' closed states in `pending`."""
+        firsts: dict[int, int] = {}
+        for event in events:
+            firsts.setdefault(event.message.partition, log_time_ms(event.message))
+        outputs: list[Output] = []
+        for partition, log_time in sorted(firsts.items()):
+            watermark = max(self._watermarks.get(partition, 0), log_time)
+            self._watermarks[partition] = watermark
+            self._close_due(partition, watermark, outputs, pending)
+        return await start_sending(outputs)
 
     # -- decoding ------------------------------------------------------------------------------
 
@@ -291,9 +311,12 @@ class StockFold:
     # -- folding -------------------------------------------------------------------------------
 
     def _fold_sku(
-        self, key: bytes, items: list[tuple[Any, StockEvent]], outputs: list[Output]
+        self, key: bytes, items: list[tuple[Any, StockEvent]], outputs: list[Output],
+        closed: _Pending | None = None,
     ) -> tuple[StoredStock, list[tuple[bytes, int]], OrderBook] | None:
-        stored = self._load(key)
+        """Fold one SKU's events of the segment; `closed`: its state after windows closed
+        before the segment (not written yet). None when nothing changed."""
+        stored = closed.stored if closed is not None else self._load(key)
         applied_offset = stored.applied_offset if stored else -1
         state = stored.stock if stored else SkuStock.empty(items[0][1].merchant_sku)
         listings = stored.listings_or_empty() if stored else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from decimal import Decimal
 
 from stocksync.domain.events import MappingAction, MappingChanged, StockReceivedManually
@@ -185,3 +186,38 @@ def control_bytes(fx: Fixture, value: bytes, partition: int, at_ms: int) -> Even
     offset = fx.offsets.get(partition, 0)
     fx.offsets[partition] = offset + 1
     return Event(Message(None, value, partition, offset, at_ms / 1000))
+
+
+def _sku_on(partition: int, than: str) -> str:
+    """Another merchant SKU on `partition`."""
+    from stocksync.streams.fold_io import partition_of
+    from tests.streams.test_stock_fold import PARTITIONS
+
+    return next(sku for n in range(1000) if (sku := f"{than}-{n}") != than
+                and partition_of(sku.encode(), PARTITIONS) == partition)
+
+
+def test_windows_ended_before_a_batch_are_sent_before_it_is_folded() -> None:
+    """A window that ended before a batch's first message goes out ahead of the batch's own
+    records (latency: its push command does not wait for the batch's fold), and a SKU whose
+    window so closed folds on from the closed state: each record once."""
+    fx = Fixture()
+    p = _partition()
+    other = _sku_on(p, SKU)
+    fx.process([control(fx, snapshot(1), p, T0), event_at(fx, mapping(1, "S1", "S1-A"), T0)])
+    fx.process([event_at(fx, stock_in(2, 5), T0 + 1500)])  # window [T0+1000, T0+2000)
+    before = len(fx.records.sent)
+    # Step 1: the next batch starts past the window's end; its other SKU's burst emits SKIPPED.
+    burst = [dataclasses.replace(mapping(3, "S1", "S1-B"), merchant_sku=other)]
+    burst += [dataclasses.replace(stock_in(4 + n, 1), merchant_sku=other) for n in range(3)]
+    fx.process([event_at(fx, event, T0 + 2100 + n) for n, event in enumerate(burst)]
+               + [event_at(fx, stock_in(9, 2), T0 + 2200)])
+    records = sent_records(fx.records)[before:]
+    assert (SKU, SyncStatus.PENDING, 5) == (records[0].merchant_sku, records[0].status,
+                                            records[0].after_qty)
+    assert {other} == {r.merchant_sku for r in records[1:]}
+    # Step 2: later windows close; every record of SKU was sent once, the last pushed with 7.
+    close_idle(fx, T0 + 5000, p)
+    mine = [r for r in sent_records(fx.records) if r.merchant_sku == SKU]
+    assert len(mine) == len({r.record_id for r in mine})
+    assert 7 == [r for r in mine if r.status is SyncStatus.PENDING][-1].after_qty
