@@ -140,6 +140,8 @@ def latency_phase(shape: WorkloadShape, marketplace_url: str, rate: float, secon
                    timeout_s=1800, interval_s=0.5, what="the setup events to be folded")
         # The setup's pushes (every listing once) are answered before the paced traffic
         # starts: the latency is measured at the offered rate, not behind that backlog.
+        eventually(lambda: True if worker.stats()["open_windows"] == 0 else None,
+                   timeout_s=300, interval_s=0.5, what="the setup's windows to close")
         _wait_pushes_answered(settings, pusher)
         publish_paced(settings, topic, paced, rate)
         total = len(setup) + len(paced)
