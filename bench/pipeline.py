@@ -44,7 +44,7 @@ from bench.kafka_io import (
     publish_controls,
     publish_paced,
 )
-from bench.latency import Latencies, measure_latencies
+from bench.latency import PUSH_NICE, Latencies, measure_latencies
 from bench.namespace import bench_settings
 from bench.state_size import stock_value_bytes
 from bench.workload import WorkloadShape, setup_events, stores_and_rules, traffic
@@ -124,14 +124,18 @@ def latency_phase(shape: WorkloadShape, marketplace_url: str, rate: float, secon
     """Paced traffic through the whole pipeline, deployed as a fold that scales apart: one
     worker folds (`STOCKSYNC_AGENTS=fold`), another application (its own app id, so its own
     consumer group) runs the push agent and the history projections. On one worker they
-    would share one core, and the push agent's HTTP calls would hold the fold back."""
+    would share one core, and the push agent's HTTP calls would hold the fold back. On this
+    machine the two share 2 cores with the broker, and the push application, which falls
+    behind at this rate, would take the fold's CPU: it runs at a lower priority
+    (`STOCKSYNC_NICE`), as it would on a host it shares with the fold."""
     settings = prepared_namespace(shape, marketplace_url)
     paced_events = list(traffic(shape, max(1, int(rate * seconds)), start_ms=10**9))
     paced = encode(paced_events)
     topic = settings.topic(STOCK_EVENTS.name)
     publish(settings, topic, setup)
     folding = settings.with_overrides(agents="fold")
-    pushing = settings.with_overrides(app_id=f"{settings.app_id}-push", agents="push,history")
+    pushing = settings.with_overrides(app_id=f"{settings.app_id}-push", agents="push,history",
+                                      nice=PUSH_NICE)
     with running_workers(folding, 1, "latency-fold") as (worker,), \
             running_workers(pushing, 1, "latency-push") as (pusher,):
         worker.wait_until_serving(timeout_s=300)

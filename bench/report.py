@@ -8,6 +8,8 @@ import platform
 from pathlib import Path
 from typing import Any
 
+from bench.latency import PUSH_NICE
+
 BEGIN = "<!-- bench.pipeline: begin (written by the command below; edits are overwritten) -->"
 END = "<!-- bench.pipeline: end -->"
 
@@ -40,7 +42,8 @@ def render(results: Any, command: str) -> str:
     lat = r.latency
     lines += [
         f"| event → push command, at {r.latency_rate:,.0f} events/s (half the 1-worker rate; "
-        f"a fold worker, and the push agent and history in an app of their own) | "
+        f"a fold worker, and the push agent and history in an app of their own at nice "
+        f"{PUSH_NICE}) | "
         f"p50 {lat.to_command.p50:,.0f} ms, p95 {lat.to_command.p95:,.0f} ms, "
         f"p99 {lat.to_command.p99:,.0f} ms (max {lat.to_command.max:,.0f}; "
         f"{lat.to_command.count:,} records) |",

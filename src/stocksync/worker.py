@@ -6,6 +6,7 @@ import os
 
 from faust.worker import Worker
 
+from stocksync.gc_freeze import FrozenHeap
 from stocksync.kafka_security import describe
 from stocksync.logs import configure_logging, get_logger
 from stocksync.settings import Settings
@@ -16,6 +17,8 @@ log = get_logger(__name__)
 
 
 def run_worker(settings: Settings) -> None:
+    if settings.nice:
+        os.nice(settings.nice)
     settings.worker_data_dir.mkdir(parents=True, exist_ok=True)
     create_topics(settings)
     stock_app = create_app(settings, secrets=os.environ)
@@ -31,6 +34,16 @@ def run_worker(settings: Settings) -> None:
                         web=settings.web_url)
         log.info("worker_started", app_id=settings.app_id, web=settings.web_url,
                  bootstrap=settings.kafka_bootstrap_servers, data_dir=str(settings.worker_data_dir),
-                 **describe(settings))
+                 nice=settings.nice, **describe(settings))
+
+    if settings.gc_freeze_interval_s:
+        heap = FrozenHeap(settings.gc_full_interval_s)
+
+        @stock_app.app.timer(settings.gc_freeze_interval_s)
+        async def _freeze_heap() -> None:
+            full = heap.tick()
+            if full is not None:
+                log.info("gc_full_collection", collected=full.collected,
+                         paused_ms=round(full.seconds * 1000, 1))
 
     worker.execute_from_commandline()
