@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
+from mode.utils.times import want_seconds
 
 from stocksync.kafka_security import client_options
 from stocksync.logs import get_logger
@@ -46,19 +48,43 @@ def create_topics(settings: Settings, specs: Iterable[TopicSpec] = ALL_TOPICS) -
         admin.close()
 
 
+def create_changelog_topics(settings: Settings, tables: Iterable[Any]) -> list[TopicState]:
+    """Create the changelog topics of faust `tables`, configured as faust would, before the
+    worker starts. faust creates them itself at start-up, but its clients' metadata may then
+    still describe a topic created a moment before with no partitions, and a table written
+    that early (`push-progress`, at the first push command, on a new broker) failed with
+    PartitionsMismatch ("the changelog topic has 0 partitions") and stopped its agent."""
+    admin = admin_client(settings)
+    try:
+        return [_ensure(admin, topic.get_topic_name(), table.partitions or settings.partitions,
+                        settings.replication_factor, _changelog_config(topic))
+                for table in tables for topic in [table.changelog_topic]]
+    finally:
+        admin.close()
+
+
+def _changelog_config(topic: Any) -> dict[str, str]:
+    """What faust's aiokafka transport asks for when it creates `topic` (`_topic_config`)."""
+    flags = [flag for flag, on in (("compact", topic.compacting), ("delete", topic.deleting)) if on]
+    config = {"cleanup.policy": ",".join(flags)} if flags else {}
+    if topic.retention:
+        config["retention.ms"] = str(int(want_seconds(topic.retention) * 1000))
+    config.update({key: str(value) for key, value in (topic.config or {}).items()})
+    return config
+
+
 def _ensure_topic(admin: KafkaAdminClient, settings: Settings, spec: TopicSpec) -> TopicState:
-    name = settings.topic(spec.name)
-    wanted = spec.partition_count(settings)
-    new = NewTopic(
-        name=name,
-        num_partitions=wanted,
-        replication_factor=settings.replication_factor,
-        topic_configs=spec.config_for(settings),
-    )
+    return _ensure(admin, settings.topic(spec.name), spec.partition_count(settings),
+                   settings.replication_factor, spec.config_for(settings))
+
+
+def _ensure(admin: KafkaAdminClient, name: str, wanted: int, replication: int,
+            config: dict[str, str]) -> TopicState:
+    new = NewTopic(name=name, num_partitions=wanted, replication_factor=replication,
+                   topic_configs=config)
     try:
         admin.create_topics([new])
-        log.info("topic_created", topic=name, partitions=wanted,
-                 **_log_config(spec.config_for(settings)))
+        log.info("topic_created", topic=name, partitions=wanted, **_log_config(config))
         return TopicState(name, wanted, created=True)
     except TopicAlreadyExistsError:
         actual = _partition_count(admin, name)

@@ -11,7 +11,7 @@ from stocksync.kafka_security import describe
 from stocksync.logs import configure_logging, get_logger
 from stocksync.settings import Settings
 from stocksync.streams.app import create_app
-from stocksync.topic_admin import create_topics
+from stocksync.topic_admin import create_changelog_topics, create_topics
 
 log = get_logger(__name__)
 
@@ -22,6 +22,7 @@ def run_worker(settings: Settings) -> None:
     settings.worker_data_dir.mkdir(parents=True, exist_ok=True)
     create_topics(settings)
     stock_app = create_app(settings, secrets=os.environ)
+    create_changelog_topics(settings, stock_app.app.tables.values())
     worker = Worker(stock_app.app, loglevel=settings.log_level.upper(), quiet=True,
                     override_logging=False)
 
