@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from stocksync.domain.dedup import window_start
 from stocksync.domain.sync import SyncStatus
 from stocksync.schemas.push_codec import decode_push_result, decode_sync_record
 from stocksync.settings import Settings
@@ -46,10 +47,15 @@ class Latencies:
     to_command: Percentiles
     to_marketplace: Percentiles
     unresolved: int  # records whose carrying command or result was not found
+    # From the end of a command's window to the command: the fold's part of `to_command` (the
+    # rest is the window itself, up to `window_ms` for a trigger at its start).
+    window_end_to_command: Percentiles | None = None
 
 
 def measure_latencies(settings: Settings, event_ids: set[str]) -> Latencies:
-    """Latencies of the records caused by `event_ids` (the paced traffic), read from the topics."""
+    """Latencies of the records caused by `event_ids` (the paced traffic), read from the topics.
+    Windows are aligned on log time (`stocksync.domain.dedup`): a command's window ends at the
+    next multiple of `window_ms` after its record's log time."""
     log_times: dict[str, int] = {}
     superseded_by: dict[str, str] = {}
     for message in read_to_end(settings, settings.topic(SYNC_RECORDS.name), timeout_s=300):
@@ -58,9 +64,14 @@ def measure_latencies(settings: Settings, event_ids: set[str]) -> Latencies:
             superseded_by[record.record_id] = record.superseded_by
         if record.cause.event_id in event_ids:
             log_times[record.record_id] = record.log_time
-    commanded = {decode_sync_record(message.value).record_id: message.timestamp
-                 for message in read_to_end(settings, settings.topic(PUSH_COMMANDS.name),
-                                            timeout_s=300)}
+    commanded: dict[str, int] = {}
+    after_window: list[int] = []
+    for message in read_to_end(settings, settings.topic(PUSH_COMMANDS.name), timeout_s=300):
+        command = decode_sync_record(message.value)
+        commanded[command.record_id] = message.timestamp
+        if command.cause.event_id in event_ids:
+            end = window_start(command.log_time, settings.window_ms) + settings.window_ms
+            after_window.append(message.timestamp - end)
     answered = {decode_push_result(message.value).record_id: message.timestamp
                 for message in read_to_end(settings, settings.topic(PUSH_RESULTS.name),
                                            timeout_s=300)}
@@ -72,7 +83,8 @@ def measure_latencies(settings: Settings, event_ids: set[str]) -> Latencies:
             continue
         to_command.append(commanded[kept] - log_time)
         to_marketplace.append(answered[kept] - log_time)
-    return Latencies(Percentiles.of(to_command), Percentiles.of(to_marketplace), unresolved)
+    return Latencies(Percentiles.of(to_command), Percentiles.of(to_marketplace), unresolved,
+                     Percentiles.of(after_window) if after_window else None)
 
 
 def _kept(record_id: str, superseded_by: dict[str, str]) -> str:

@@ -176,9 +176,7 @@ def run(args: argparse.Namespace) -> Results:
     shape = WorkloadShape(skus=args.skus, seed=args.seed)
     setup = encode(setup_events(shape))
     messages = setup + encode(list(traffic(shape, args.events, start_ms=10**6)))
-    marketplace = MarketplaceProcess(Path(f"/tmp/stocksync-bench-marketplace-{time.time_ns()}.log"),
-                                     rate_limit=MARKETPLACE_RATE)
-    marketplace.start()
+    marketplace = _marketplace()
     try:
         one_ns = prepared_namespace(shape, marketplace.url)
         topic = one_ns.topic(STOCK_EVENTS.name)
@@ -203,6 +201,28 @@ def run(args: argparse.Namespace) -> Results:
                    phase.rss_half, phase.rss_end, stock_bytes, disk)
 
 
+def _marketplace() -> MarketplaceProcess:
+    """The simulated marketplace every store of the workload pushes to, started."""
+    marketplace = MarketplaceProcess(Path(f"/tmp/stocksync-bench-marketplace-{time.time_ns()}.log"),
+                                     rate_limit=MARKETPLACE_RATE)
+    marketplace.start()
+    return marketplace
+
+
+def latency_only(args: argparse.Namespace) -> list[str]:
+    """The latency run alone, at a rate of the caller's choosing: to study the latency
+    without the fold phases before it."""
+    shape = WorkloadShape(skus=args.skus, seed=args.seed)
+    marketplace = _marketplace()
+    try:
+        latency = latency_phase(shape, marketplace.url, args.latency_only, args.latency_s,
+                                encode(setup_events(shape)))
+    finally:
+        marketplace.stop()
+    return ["| measure | result |", "| --- | --- |",
+            *report.latency_rows(latency, args.latency_only, "chosen")]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skus", type=int, default=10_000)
@@ -214,7 +234,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-two", action="store_true", help="no 2-worker run")
     parser.add_argument("--output", default="BENCHMARKS.md",
                         help="the file whose pipeline section is replaced; '-' prints it")
+    parser.add_argument("--latency-only", type=float, metavar="RATE",
+                        help="only the latency run, at RATE events/s; printed, not written")
     args = parser.parse_args(argv)
+    if args.latency_only:
+        print("\n".join(latency_only(args)))
+        return
     results = run(args)
     command = ".venv/bin/python -m bench.pipeline " + shlex.join(sys.argv[1:] if argv is None
                                                                  else argv)

@@ -8,7 +8,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
-from bench.latency import PUSH_NICE
+from bench.latency import PUSH_NICE, Latencies
 
 BEGIN = "<!-- bench.pipeline: begin (written by the command below; edits are overwritten) -->"
 END = "<!-- bench.pipeline: end -->"
@@ -39,26 +39,36 @@ def render(results: Any, command: str) -> str:
     if r.two is not None:
         lines.append(f"| stocksync fold, 2 workers | {r.two.per_second:,.0f} events/s "
                      f"({r.two.per_second / r.one.per_second:.2f}× one worker) |")
-    lat = r.latency
+    lines += latency_rows(r.latency, r.latency_rate)
     lines += [
-        f"| event → push command, at {r.latency_rate:,.0f} events/s (half the 1-worker rate; "
-        f"a fold worker, and the push agent and history in an app of their own at nice "
-        f"{PUSH_NICE}) | "
-        f"p50 {lat.to_command.p50:,.0f} ms, p95 {lat.to_command.p95:,.0f} ms, "
-        f"p99 {lat.to_command.p99:,.0f} ms (max {lat.to_command.max:,.0f}; "
-        f"{lat.to_command.count:,} records) |",
-        f"| event → marketplace updated | p50 {lat.to_marketplace.p50:,.0f} ms, "
-        f"p95 {lat.to_marketplace.p95:,.0f} ms, p99 {lat.to_marketplace.p99:,.0f} ms |",
         f"| worker resident memory, half-way / end of the 1-worker fold | "
         f"{r.rss_half / MIB:,.0f} MiB / {r.rss_end / MIB:,.0f} MiB |",
         f"| stock state per SKU (latest changelog value) | {r.stock_bytes_per_sku:,.0f} bytes |",
         f"| worker's RocksDB folder per SKU (all tables, event ids included) | "
         f"{r.disk_bytes_per_sku:,.0f} bytes |",
     ]
-    if lat.unresolved:
-        lines.append(f"| records whose push was not found | {lat.unresolved:,} |")
+    if r.latency.unresolved:
+        lines.append(f"| records whose push was not found | {r.latency.unresolved:,} |")
     lines.append(END)
     return "\n".join(lines)
+
+
+def latency_rows(lat: Latencies, rate: float, chosen: str = "half the 1-worker rate"
+                 ) -> list[str]:
+    rows = [
+        f"| event → push command, at {rate:,.0f} events/s ({chosen}; a fold "
+        f"worker, and the push agent and history in an app of their own at nice {PUSH_NICE}) | "
+        f"p50 {lat.to_command.p50:,.0f} ms, p95 {lat.to_command.p95:,.0f} ms, "
+        f"p99 {lat.to_command.p99:,.0f} ms (max {lat.to_command.max:,.0f}; "
+        f"{lat.to_command.count:,} records) |"]
+    after = lat.window_end_to_command
+    if after is not None:
+        rows.append(f"| of which after the window's end (the fold's part; the window's length "
+                    f"is the rest) | p50 {after.p50:,.0f} ms, p95 {after.p95:,.0f} ms, "
+                    f"p99 {after.p99:,.0f} ms ({after.count:,} commands) |")
+    rows.append(f"| event → marketplace updated | p50 {lat.to_marketplace.p50:,.0f} ms, "
+                f"p95 {lat.to_marketplace.p95:,.0f} ms, p99 {lat.to_marketplace.p99:,.0f} ms |")
+    return rows
 
 
 def replace_section(path: Path, section: str, begin: str = BEGIN, end: str = END) -> None:

@@ -23,7 +23,7 @@ def test_a_small_run_reports_every_figure(kafka: object, tmp_path: Path) -> None
     assert text.startswith("# Benchmarks\n\nEarlier sections stay.\n")
     section = text[text.index(BEGIN):text.index(END)]
     for row in ("the ceiling", "fold, 1 worker", "fold, 2 workers", "event → push command",
-                "marketplace updated", "resident memory", "state per SKU", "RocksDB folder"):
+                "after the window's end", "marketplace updated", "resident memory", "state per SKU", "RocksDB folder"):
         line = next((line for line in section.splitlines() if row in line), None)
         assert line is not None, f"no row for {row!r} in:\n{section}"
         assert re.search(r"\d", line.split("|")[2]), f"no figure in {line!r}"
@@ -33,3 +33,12 @@ def test_a_small_run_reports_every_figure(kafka: object, tmp_path: Path) -> None
     pipeline.main(["--skus", "150", "--events", "500", "--latency-s", "1", "--skip-two",
                    "--output", str(output)])
     assert 1 == output.read_text().count(BEGIN), "a second run replaces its section"
+
+
+def test_the_latency_run_alone_prints_its_rows(kafka: object,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    pipeline.main(["--skus", "150", "--latency-only", "200", "--latency-s", "2"])
+    printed = capsys.readouterr().out
+    for row in ("event → push command, at 200 events/s (chosen", "after the window's end",
+                "marketplace updated"):
+        assert row in printed, printed
