@@ -18,10 +18,6 @@ from stocksync.settings import Settings
 from stocksync.topic_reader import read_to_end
 from stocksync.topics import PUSH_COMMANDS, PUSH_RESULTS, SYNC_RECORDS
 
-# The push application's CPU priority (STOCKSYNC_NICE) in the latency run: see
-# bench.pipeline.latency_phase.
-PUSH_NICE = 10
-
 
 @dataclass(frozen=True)
 class Percentiles:

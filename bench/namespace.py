@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from stocksync.settings import Settings
-from stocksync.topic_admin import create_topics
+from stocksync.topic_admin import admin_client, create_topics
 from stocksync.worker_process import free_port
 
 
@@ -22,3 +22,21 @@ def bench_settings(**overrides: Any) -> Settings:
         log_format="json", **overrides)
     create_topics(settings)
     return settings
+
+
+def drop_namespace(settings: Settings) -> int:
+    """Delete the namespace's topics, its applications' changelogs and internal topics too (their
+    names start with its app id): left on the broker, the next phase's latency shared the cores
+    with the log cleaner compacting them, and the local broker grew by every run. How many."""
+    if not (settings.topic_prefix.startswith("bench-") and settings.app_id.startswith(
+            "stocksync-bench-")):
+        raise ValueError(f"not a benchmark's namespace: {settings.topic_prefix!r}")
+    admin = admin_client(settings)
+    try:
+        names = [name for name in admin.list_topics()
+                 if name.startswith((settings.topic_prefix, settings.app_id))]
+        if names:
+            admin.delete_topics(names)
+        return len(names)
+    finally:
+        admin.close()

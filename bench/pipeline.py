@@ -44,8 +44,8 @@ from bench.kafka_io import (
     publish_controls,
     publish_paced,
 )
-from bench.latency import PUSH_NICE, Latencies, measure_latencies
-from bench.namespace import bench_settings
+from bench.latency import Latencies, measure_latencies
+from bench.namespace import bench_settings, drop_namespace
 from bench.state_size import stock_value_bytes
 from bench.workload import WorkloadShape, setup_events, stores_and_rules, traffic
 
@@ -124,18 +124,14 @@ def latency_phase(shape: WorkloadShape, marketplace_url: str, rate: float, secon
     """Paced traffic through the whole pipeline, deployed as a fold that scales apart: one
     worker folds (`STOCKSYNC_AGENTS=fold`), another application (its own app id, so its own
     consumer group) runs the push agent and the history projections. On one worker they
-    would share one core, and the push agent's HTTP calls would hold the fold back. On this
-    machine the two share 2 cores with the broker, and the push application, which falls
-    behind at this rate, would take the fold's CPU: it runs at a lower priority
-    (`STOCKSYNC_NICE`), as it would on a host it shares with the fold."""
+    would share one core, and the push agent's HTTP calls would hold the fold back."""
     settings = prepared_namespace(shape, marketplace_url)
     paced_events = list(traffic(shape, max(1, int(rate * seconds)), start_ms=10**9))
     paced = encode(paced_events)
     topic = settings.topic(STOCK_EVENTS.name)
     publish(settings, topic, setup)
     folding = settings.with_overrides(agents="fold")
-    pushing = settings.with_overrides(app_id=f"{settings.app_id}-push", agents="push,history",
-                                      nice=PUSH_NICE)
+    pushing = settings.with_overrides(app_id=f"{settings.app_id}-push", agents="push,history")
     with running_workers(folding, 1, "latency-fold") as (worker,), \
             running_workers(pushing, 1, "latency-push") as (pusher,):
         worker.wait_until_serving(timeout_s=300)
@@ -152,7 +148,9 @@ def latency_phase(shape: WorkloadShape, marketplace_url: str, rate: float, secon
         eventually(lambda: True if consumed(worker.stats()) >= total else None,
                    timeout_s=1800, interval_s=0.5, what="the paced events to be folded")
         _wait_pushes_answered(settings, pusher)
-    return measure_latencies(settings, {event.event_id for event in paced_events})
+    latencies = measure_latencies(settings, {event.event_id for event in paced_events})
+    drop_namespace(settings)
+    return latencies
 
 
 def _wait_pushes_answered(settings: Settings, worker: WorkerProcess,
@@ -188,10 +186,12 @@ def run(args: argparse.Namespace) -> Results:
               file=sys.stderr)
         stock_bytes = stock_value_bytes(one_ns)
         disk = folder_bytes(phase.data_dir) / max(1, shape.skus)
+        drop_namespace(one_ns)
         two = None
         if not args.skip_two:
-            two = fold_phase(prepared_namespace(shape, marketplace.url), 2, messages,
-                             "two").rate
+            two_ns = prepared_namespace(shape, marketplace.url)
+            two = fold_phase(two_ns, 2, messages, "two").rate
+            drop_namespace(two_ns)
             print(f"two workers {two.per_second:,.0f}/s", file=sys.stderr)
         offered = one.per_second / 2
         latency = latency_phase(shape, marketplace.url, offered, args.latency_s, setup)

@@ -8,7 +8,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
-from bench.latency import PUSH_NICE, Latencies
+from bench.latency import Latencies
 
 BEGIN = "<!-- bench.pipeline: begin (written by the command below; edits are overwritten) -->"
 END = "<!-- bench.pipeline: end -->"
@@ -57,7 +57,7 @@ def latency_rows(lat: Latencies, rate: float, chosen: str = "half the 1-worker r
                  ) -> list[str]:
     rows = [
         f"| event → push command, at {rate:,.0f} events/s ({chosen}; a fold "
-        f"worker, and the push agent and history in an app of their own at nice {PUSH_NICE}) | "
+        f"worker, and the push agent and history in an app of their own) | "
         f"p50 {lat.to_command.p50:,.0f} ms, p95 {lat.to_command.p95:,.0f} ms, "
         f"p99 {lat.to_command.p99:,.0f} ms (max {lat.to_command.max:,.0f}; "
         f"{lat.to_command.count:,} records) |"]

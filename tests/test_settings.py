@@ -13,7 +13,7 @@ def test_the_environment_gives_every_setting_back() -> None:
     settings = Settings(topic_prefix="t.", partitions=3, home=Path("/tmp/h").resolve(),
                         time_zone="Asia/Jakarta", history_listing_limit=5,
                         history_prune_interval_s=0.5, history_retention_ms=30_000,
-                        api_tokens="viewer:v", nice=10, gc_freeze_interval_s=0.0,
+                        api_tokens="viewer:v", gc_freeze_interval_s=0.0,
                         gc_full_interval_s=30.0)
     assert settings == Settings.from_env(settings.to_env())
 
@@ -24,7 +24,6 @@ def test_the_environment_gives_every_setting_back() -> None:
     ("STOCKSYNC_HISTORY_RETENTION_MS", "0", "at least 1"),
     ("STOCKSYNC_HISTORY_PRUNE_INTERVAL_S", "-1", "must be positive"),
     ("STOCKSYNC_PARTITIONS", "many", "is not valid"),
-    ("STOCKSYNC_NICE", "20", "from 0 to 19"),
     ("STOCKSYNC_GC_FREEZE_INTERVAL_S", "-1", "zero or more"),
     ("STOCKSYNC_GC_FULL_INTERVAL_S", "0", "must be positive"),
 ])

@@ -76,9 +76,6 @@ class Settings:
     # which are made on a timer instead (stocksync.gc_freeze); 0: CPython's own schedule.
     gc_freeze_interval_s: float = 1.0
     gc_full_interval_s: float = 600.0
-    # Lowers this worker's CPU priority (os.nice): for a push and history application that
-    # shares a host with the fold, so that a push backlog cannot take the fold's CPU.
-    nice: int = 0
     # What this worker runs: the stock fold (with the config relay), the push agent, the
     # history projections (with their API). Workers sharing an app id must run the same set;
     # a split deployment gives each set its own STOCKSYNC_APP_ID.
@@ -125,8 +122,6 @@ class Settings:
             raise SettingsError("STOCKSYNC_WINDOW_MS must be at least 1")
         if self.history_listing_limit < 1:
             raise SettingsError("STOCKSYNC_HISTORY_LISTING_LIMIT must be at least 1")
-        if not 0 <= self.nice <= 19:
-            raise SettingsError(f"STOCKSYNC_NICE must be from 0 to 19, not {self.nice}")
         if self.history_retention_ms < 1:
             raise SettingsError("STOCKSYNC_HISTORY_RETENTION_MS must be at least 1")
         try:
@@ -228,7 +223,6 @@ _ENV_VARS: dict[str, tuple[str, Any]] = {
     "history_prune_interval_s": ("STOCKSYNC_HISTORY_PRUNE_INTERVAL_S", _positive_float),
     "gc_freeze_interval_s": ("STOCKSYNC_GC_FREEZE_INTERVAL_S", _non_negative_float),
     "gc_full_interval_s": ("STOCKSYNC_GC_FULL_INTERVAL_S", _positive_float),
-    "nice": ("STOCKSYNC_NICE", int),
     "time_zone": ("STOCKSYNC_TIME_ZONE", str),
     "agents": ("STOCKSYNC_AGENTS", str),
     "api_tokens": ("STOCKSYNC_API_TOKENS", str),

@@ -17,8 +17,6 @@ log = get_logger(__name__)
 
 
 def run_worker(settings: Settings) -> None:
-    if settings.nice:
-        os.nice(settings.nice)
     settings.worker_data_dir.mkdir(parents=True, exist_ok=True)
     create_topics(settings)
     stock_app = create_app(settings, secrets=os.environ)
@@ -35,7 +33,7 @@ def run_worker(settings: Settings) -> None:
                         web=settings.web_url)
         log.info("worker_started", app_id=settings.app_id, web=settings.web_url,
                  bootstrap=settings.kafka_bootstrap_servers, data_dir=str(settings.worker_data_dir),
-                 nice=settings.nice, **describe(settings))
+                 **describe(settings))
 
     if settings.gc_freeze_interval_s:
         heap = FrozenHeap(settings.gc_full_interval_s)
