@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -252,4 +253,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
+    # A SIGTERM (`timeout`, a CI job's end) unwinds like Ctrl-C, so the workers and the
+    # marketplace are stopped; killed outright they outlived the run and loaded the next one.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     main()
