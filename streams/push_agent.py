@@ -103,12 +103,6 @@ def register_push_agent(app: faust.App, settings: Settings,
         await send_all(result_outputs(result, record, results, records, settings.partitions))
         with event_context(tracked.event):
             progress.put(record, tracked.offset)
-        # The tables' writes (last-pushed, push-progress) go to their changelogs through faust's
-        # producer buffer, unawaited. Acknowledged before they are on the broker, a command
-        # could be committed and its writes lost to a kill -9: the crash test saw last-pushed
-        # restored one push behind the marketplace (seed 798291), and every later compare and
-        # swap of that listing failed with CONFLICT.
-        await app.producer.flush()
         lanes_state.acks.done(tracked)
 
     async def retire_jobs(jobs: Sequence[Job], by: Job) -> None:
