@@ -66,15 +66,23 @@ class RawTopic:
         batch is on its way, one broker round trip each: the push agent's many concurrent
         sends of two or three messages queued hundreds of them on one partition, and aiokafka
         gave up on them (KafkaTimeoutError). A message sent alone joins the open batch."""
-        if len(outputs) < BATCH_AT_LEAST:  # through faust's producer, as before batches
-            return [await self._app.producer.send(self.name, o.key, o.value, o.partition, None,
-                                                  list(o.headers) or None) for o in outputs]
-        batches = await send_batches(self._app.producer._ensure_producer(), self.name, outputs)
-        return [future for future, _ in batches]
+        return [future for future, _ in await send_outputs(self._app, self.name, outputs)]
 
 
 # Fewer outputs than this go out message by message (see `RawTopic.send_many`).
 BATCH_AT_LEAST = 64
+
+
+async def send_outputs(app: Any, topic: str, outputs: Sequence[Output],
+                       batch_at_least: int = BATCH_AT_LEAST) -> list[tuple[Any, int]]:
+    """Queue `outputs` to `topic`: fewer than `batch_at_least` through faust's producer,
+    message by message (they join the partition's open batch), more as record batches of their
+    own. Each future (its metadata's offset is its first record's) and how many records it
+    stands for."""
+    if len(outputs) < batch_at_least:
+        return [(await app.producer.send(topic, o.key, o.value, o.partition, None,
+                                         list(o.headers) or None), 1) for o in outputs]
+    return await send_batches(app.producer._ensure_producer(), topic, outputs)
 
 
 async def send_batches(producer: Any, topic: str,
@@ -134,6 +142,12 @@ def _positive_murmur2(key: bytes) -> int:
     # aiokafka's murmur2 is pure Python; the fold hashes the same SKUs and store SKUs over and
     # over (every record's history partition, every command's).
     return murmur2(key) & 0x7FFFFFFF
+
+
+def listing_key(store_id: str, store_sku: str) -> bytes:
+    """A store listing's key in the tables that hold one row per listing (the push agent's and
+    the Push Record view)."""
+    return f"{store_id}\x00{store_sku}".encode()
 
 
 def is_sku_key(key: bytes) -> bool:

@@ -43,7 +43,7 @@ from stocksync.schemas.errors import EventDecodeError
 from stocksync.schemas.push_codec import decode_sync_record, encode_sync_record
 from stocksync.settings import Settings
 from stocksync.streams.event_context import event_context
-from stocksync.streams.fold_io import RAW, PartitionEvent
+from stocksync.streams.fold_io import RAW, PartitionEvent, listing_key
 from stocksync.streams.in_sequence import in_sequence_from_group
 from stocksync.streams.table_options import rocksdb_options
 from stocksync.streams.table_scan import partition_get, partition_keys_from, prune_on_timer
@@ -63,10 +63,6 @@ class HistoryTables:
     listings: Any  # listing_key(store id, store SKU) -> ListingHistory
     by_time: Any  # time_key(prefix, log time, record id) -> b"": records in paging order
     source_topic: str  # sync-records: the tables' writes go to its partitions
-
-
-def listing_key(store_id: str, store_sku: str) -> bytes:
-    return f"{store_id}\x00{store_sku}".encode()
 
 
 TIME_PREFIX = b"t"  # every record of the partition

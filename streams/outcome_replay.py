@@ -26,11 +26,12 @@ from stocksync.streams.fold_io import RAW, Output, RawTopic, history_output, sen
 from stocksync.streams.push_agent import (
     HEADER_SUPERSEDED_BY,
     PUSH_BATCH,
-    TableLastPushed,
+    push_table,
     with_outcome,
 )
+from stocksync.streams.push_tables import TableLastPushed
 from stocksync.streams.in_sequence import in_sequence_from_group
-from stocksync.streams.table_options import rocksdb_options
+from stocksync.streams.table_writer import TableWriter
 from stocksync.topic_reader import iter_records
 from stocksync.topics import PUSH_COMMANDS, PUSH_RESULTS, SYNC_RECORDS
 
@@ -67,9 +68,7 @@ def logged_outcomes(settings: Settings) -> dict[str, Outcome]:
 def register_outcome_replay(app: faust.App, settings: Settings) -> None:
     commands = app.topic(settings.topic(PUSH_COMMANDS.name), internal=False, **RAW)
     records = RawTopic(app, settings.topic(SYNC_RECORDS.name))
-    last_pushed = TableLastPushed(app.Table("last-pushed", partitions=settings.partitions,
-                                            key_type=bytes, value_type=bytes,
-                                            options=rocksdb_options()))
+    last_pushed = TableLastPushed(TableWriter(push_table(app, settings, "last-pushed"), app))
 
     sequence = in_sequence_from_group(app, settings, commands.get_topic_name(), "outcomes")
 
@@ -83,6 +82,7 @@ def register_outcome_replay(app: faust.App, settings: Settings) -> None:
             await send_all([output for event in events
                             for output in _outcome_outputs(event, outcomes, last_pushed,
                                                            records, settings.partitions)])
+            await last_pushed.save_all()
 
 
 def _outcome_outputs(event: Any, outcomes: dict[str, Outcome], last_pushed: TableLastPushed,

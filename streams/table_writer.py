@@ -21,7 +21,10 @@ from typing import Any
 import rocksdict
 from faust.types import TP
 
-from stocksync.streams.fold_io import Output, send_batches
+from stocksync.streams.fold_io import Output, send_outputs
+
+
+FEW_ROWS = 4
 
 
 class TableWriter:
@@ -55,9 +58,12 @@ class TableWriter:
         if not items:
             return
         topic = self.changelog
-        batches = await send_batches(self._producer_of.producer._ensure_producer(), topic,
+        # A row or two (the push agent's, a command each, from many lanes at once) joins the
+        # partition's open batch: a batch each would wait on the previous one, a round trip each.
+        # The fold's writes, a partition's rows of a batch, stay batches of their own.
+        batches = await send_outputs(self._producer_of, topic,
                                      [Output(None, key, value, (), partition)
-                                      for key, value in items])
+                                      for key, value in items], batch_at_least=FEW_ROWS)
         last = None
         for future, count in batches:
             last = (await future).offset + count - 1

@@ -14,12 +14,10 @@ from stocksync.schemas.push_codec import (
     encode_sync_record,
 )
 from stocksync.streams.outcome_replay import _outcome_outputs
-from stocksync.streams.push_agent import (
-    HEADER_SUPERSEDED_BY,
-    TableLastPushed,
-    result_outputs,
-)
+from stocksync.streams.push_agent import HEADER_SUPERSEDED_BY, result_outputs
+from stocksync.streams.push_tables import TableLastPushed
 from tests.connectors.helpers import record
+from tests.streams.test_push_tables import Writer
 
 RESULTS, RECORDS = object(), object()
 
@@ -41,10 +39,11 @@ def test_a_superseded_command_is_logged_skipped_with_the_record_that_replaced_it
 
 def test_a_replay_gives_the_superseded_record_the_same_status_and_superseder() -> None:
     pending = record("R1")
-    event = SimpleNamespace(message=SimpleNamespace(value=encode_sync_record(pending), offset=3))
-    table: dict[bytes, bytes] = {}
-    outputs = _outcome_outputs(event, {"R1": (skipped("R1"), "R2")}, TableLastPushed(table),
+    event = SimpleNamespace(message=SimpleNamespace(value=encode_sync_record(pending), offset=3,
+                                                    partition=0))
+    last_pushed = TableLastPushed(Writer())  # type: ignore[arg-type]
+    outputs = _outcome_outputs(event, {"R1": (skipped("R1"), "R2")}, last_pushed,
                                RECORDS, 4)  # type: ignore[arg-type]
     assert [replace(pending, status=SyncStatus.SKIPPED, superseded_by="R2")] == [
         decode_sync_record(output.value) for output in outputs]
-    assert {} == table  # nothing was pushed: the listing's last push is unchanged
+    assert 0 == last_pushed.unsaved  # nothing was pushed: the listing's last push is unchanged
