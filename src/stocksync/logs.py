@@ -65,6 +65,9 @@ def configure_logging(fmt: str = "auto", level: str = "info",
     logging.getLogger("kafka").setLevel(max(root.level, logging.WARNING))
     structlog.configure(
         processors=[
+            # First: a line below the level costs a level check, not the whole chain (the
+            # push path logs every push at debug).
+            structlog.stdlib.filter_by_level,
             *_SHARED_PROCESSORS,
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
