@@ -197,6 +197,8 @@ class LocalBroker:
             self._format_storage()
         pid = self._spawn_daemon(
             ["java", f"-Xmx{self.heap}", f"-Xms{self.heap}", "-XX:+UseG1GC",
+             # Pauses, as Kafka's own start script logs them: a stall of the broker shows there.
+             f"-Xlog:gc:file={self.home / 'gc.log'}:time,uptime:filecount=2,filesize=10m",
              f"-Dlog4j2.configurationFile={self.home / 'build' / 'log4j2.yaml'}",
              "-cp", f"{self.lib_dir}/*", BROKER_MAIN, str(self.properties_file)]
         )
