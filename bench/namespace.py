@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from stocksync.settings import Settings
-from stocksync.topic_admin import admin_client, create_topics
+from stocksync.topic_admin import create_topics, drop_namespace_topics
 from stocksync.worker_process import free_port
 
 
@@ -31,12 +31,4 @@ def drop_namespace(settings: Settings) -> int:
     if not (settings.topic_prefix.startswith("bench-") and settings.app_id.startswith(
             "stocksync-bench-")):
         raise ValueError(f"not a benchmark's namespace: {settings.topic_prefix!r}")
-    admin = admin_client(settings)
-    try:
-        names = [name for name in admin.list_topics()
-                 if name.startswith((settings.topic_prefix, settings.app_id))]
-        if names:
-            admin.delete_topics(names)
-        return len(names)
-    finally:
-        admin.close()
+    return drop_namespace_topics(settings)

@@ -4,6 +4,7 @@ and real worker processes."""
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,11 +56,15 @@ def kafka() -> Iterator[KafkaEndpoint]:
 
 
 @pytest.fixture(scope="module")
-def namespace(kafka: KafkaEndpoint, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Settings for one test module: its own topic prefix, application id and state folder."""
+def namespace(kafka: KafkaEndpoint, tmp_path_factory: pytest.TempPathFactory,
+              request: pytest.FixtureRequest) -> Iterator[Settings]:
+    """Settings for one test module: its own topic prefix, application id and state folder.
+    Its topics are deleted after the module if every test of it passed (kept to look at if
+    one failed): a local broker kept thousands of partitions from test runs, and latency runs
+    on it were slower than on a fresh one."""
     tag = uuid.uuid4().hex[:10]
     home = tmp_path_factory.mktemp(f"stocksync-{tag}")
-    return Settings(
+    settings = Settings(
         kafka_bootstrap_servers=kafka.bootstrap,
         topic_prefix=f"t{tag}.",
         app_id=f"stocksync-test-{tag}",
@@ -68,6 +73,20 @@ def namespace(kafka: KafkaEndpoint, tmp_path_factory: pytest.TempPathFactory) ->
         log_format="json",
         batch_within_s=0.02,
     )
+    failed_before = request.session.testsfailed
+    yield settings
+    if request.session.testsfailed == failed_before:
+        _drop_quietly(settings)
+
+
+def _drop_quietly(settings: Settings) -> None:
+    from stocksync.topic_admin import drop_namespace_topics
+
+    try:
+        drop_namespace_topics(settings)
+    except Exception as exc:  # noqa: BLE001 - tidying up: never a test's failure
+        print(f"could not delete the topics of {settings.topic_prefix}: {exc!r}",
+              file=sys.stderr)
 
 
 @pytest.fixture(scope="module")

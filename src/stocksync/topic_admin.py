@@ -112,6 +112,24 @@ def _log_config(config: dict[str, str]) -> dict[str, str]:
     return {key.replace(".", "_"): value for key, value in config.items()}
 
 
+def drop_namespace_topics(settings: Settings) -> int:
+    """Delete every topic of the settings' namespace: its topics (named from the topic prefix)
+    and its applications' changelogs and internal topics (from the application id). How many.
+    For namespaces made to be thrown away (tests, benchmarks): both names must be set, or
+    every topic of the broker would match."""
+    if not settings.topic_prefix or not settings.app_id:
+        raise ValueError("a namespace to drop needs its own topic prefix and application id")
+    admin = admin_client(settings)
+    try:
+        names = [name for name in admin.list_topics()
+                 if name.startswith((settings.topic_prefix, settings.app_id))]
+        if names:
+            admin.delete_topics(names)
+        return len(names)
+    finally:
+        admin.close()
+
+
 def delete_topics(settings: Settings, names: Iterable[str]) -> None:
     admin = admin_client(settings)
     try:

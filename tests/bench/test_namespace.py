@@ -10,7 +10,7 @@ from kafka.admin import NewTopic
 
 from bench.namespace import bench_settings, drop_namespace
 from stocksync.settings import Settings
-from stocksync.topic_admin import admin_client
+from stocksync.topic_admin import admin_client, drop_namespace_topics
 
 pytestmark = pytest.mark.kafka
 
@@ -57,3 +57,11 @@ def test_dropping_a_namespace_deletes_its_topics_and_changelogs_only(
 def test_a_namespace_not_of_a_benchmark_is_refused(namespace: Settings) -> None:
     with pytest.raises(ValueError, match="not a benchmark"):
         drop_namespace(namespace)
+
+
+def test_a_namespace_without_its_own_names_is_never_dropped() -> None:
+    """An empty prefix or application id would match every topic of the broker."""
+    for overrides in ({"topic_prefix": ""}, {"app_id": ""}):
+        with pytest.raises(ValueError, match="its own topic prefix and application id"):
+            drop_namespace_topics(Settings(kafka_bootstrap_servers="127.0.0.1:9",
+                                           **overrides))  # type: ignore[arg-type]
