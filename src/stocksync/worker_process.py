@@ -134,12 +134,14 @@ class WorkerProcess:
         """kill -9: no shutdown hooks, no final commit."""
         self.stop(signal.SIGKILL)
 
-    def log_tail(self, lines: int = 60) -> str:
+    def log_tail(self, lines: int = 60, *, skip: tuple[str, ...] = ()) -> str:
+        """The log's last `lines` lines, leaving out those that contain any of `skip`."""
         try:
             text = self.log_path.read_text(errors="replace")
         except FileNotFoundError:
             return "(no worker log)"
-        return "\n".join(text.splitlines()[-lines:])
+        kept = [line for line in text.splitlines() if not any(s in line for s in skip)]
+        return "\n".join(kept[-lines:])
 
 
 class MarketplaceProcess:

@@ -198,6 +198,10 @@ def lag_by_partition(settings: Settings) -> dict[str, int]:
     return {name: n for name, n in behind.items() if n > 0}
 
 
+# Log lines a settle failure leaves out: the marketplace's rate limit answers many pushes with 429.
+NOISE = ('"push_retry"',)
+
+
 def settle(settings: Settings, workers: Workers) -> None:
     """Until no window is open in any worker and the group has committed every message; a
     timeout says what was still open or behind, and where the workers' logs are."""
@@ -215,9 +219,10 @@ def settle(settings: Settings, workers: Workers) -> None:
         eventually(settled, timeout_s=SETTLE_TIMEOUT_S, interval_s=1.0,
                    what=f"the consumer group's lag to return to 0 (seed {SEED})")
     except AssertionError as exc:
-        tails = "\n".join(f"--- worker {w.name} ({w.log_path}):\n{w.log_tail()}"
+        # The summary goes last: a CI log shows the end of a long failure.
+        tails = "\n".join(f"--- worker {w.name} ({w.log_path}):\n{w.log_tail(skip=NOISE)}"
                           for w in workers.all.values())
-        raise AssertionError(f"{exc}; last seen: {seen}\n{tails}") from None
+        raise AssertionError(f"{tails}\n--- {exc}; last seen: {seen}") from None
     print(f"settled in {time.monotonic() - started:.1f} s")
 
 
