@@ -71,24 +71,27 @@ def agents_consumer_class(consumer_class: type) -> type:
             try:
                 while not (consumer_should_stop() or fetcher_should_stop()):
                     set_flag(CONSUMER_FETCHING)
-                    seeks_before = dict(seeks)
                     batch = getmany(timeout=1.0)
                     await self.sleep(0)
                     if not self.should_stop:
+                        fetched: dict[Any, int] | None = None
                         async for tp, message in batch:
+                            if fetched is None:  # the seeks made when aiokafka handed these over
+                                fetched = dict(seeks)
                             since_yield += 1
                             if since_yield > 100:  # let the loop breathe, as faust does
                                 await asyncio.sleep(0)
                                 since_yield = 0
-                            if seeks.get(tp) != seeks_before.get(tp):
-                                continue  # fetched before a seek of its partition: stale
+                            made = fetched.get(tp, 0)
+                            if seeks.get(tp, 0) != made or made % 2:
+                                continue  # handed over before a seek of its partition: stale
                             r_offset = get_read_offset(tp)
                             if r_offset is None or message.offset >= r_offset:
                                 if commit_every is not None and self._n_acked >= commit_every:
                                     self._n_acked = 0
                                     await self.commit()
                                 await self._deliver(message)
-                                if seeks.get(tp) == seeks_before.get(tp):  # else: sought
+                                if seeks.get(tp, 0) == made:  # else: sought
                                     set_read_offset(tp, message.offset)
                     unset_flag(CONSUMER_FETCHING)
             except self.consumer_stopped_errors:
@@ -104,20 +107,27 @@ def agents_consumer_class(consumer_class: type) -> type:
 
         @property
         def _seeks(self) -> dict[Any, int]:
-            """Seeks made per partition, so that the drain drops what a fetch that began before
-            one returns."""
+            """Seeks made per partition (two counts each), so that the drain drops what
+            aiokafka handed over before one."""
             seeks = self.__dict__.get("_seeks_made")
             if seeks is None:
                 seeks = self.__dict__["_seeks_made"] = {}
             return seeks
 
         async def seek(self, partition: Any, offset: int) -> None:
-            # Counted before (messages handed over while the seek runs are stale) and after
-            # (so is a fetch that began before the consumer thread had sought).
+            # Counted before and after: the drain drops a partition's messages that aiokafka
+            # handed over before the seek ran, or while it ran (odd count). What aiokafka hands
+            # over after it is fresh: a seek on its thread drops what it had fetched before.
             seeks = self._seeks
             seeks[partition] = seeks.get(partition, 0) + 1
             await super().seek(partition, offset)
             seeks[partition] += 1
+
+        async def _seek(self, partition: Any, offset: int) -> None:
+            """On the consumer thread, where aiokafka runs (faust calls aiokafka's seek from
+            the agents' loop, another thread: aiokafka is not thread-safe)."""
+            thread = self._thread
+            await thread.call_thread(_seek, thread._ensure_consumer(), partition, offset)
 
         async def _deliver(self, message: Any) -> None:
             """faust's callback for `message`, run inline until it has to wait."""
@@ -138,6 +148,10 @@ def agents_consumer_class(consumer_class: type) -> type:
                 gaps.merge_overlaps()
 
     return AgentsConsumer  # (not renamed: mode registers a service's tasks by its class name)
+
+
+async def _seek(consumer: Any, partition: Any, offset: int) -> None:
+    consumer.seek(partition, offset)
 
 
 async def finish(coro: Coroutine[Any, Any, Any], waiting_on: Any) -> None:

@@ -18,6 +18,11 @@ an offset since). A message let go is never acknowledged, so never committed. Wh
 starts is read from the broker (the group's committed offset, or the log's start) the first
 time one of its messages arrives, and again after `forget` (its partitions revoked, or its
 messages released uncommitted).
+
+A gap at the end of a partition has no later message to reveal it: a timer (`resume_stalled`)
+seeks back a partition whose next offset has messages waiting (below the consumer's high
+watermark, and holding a record) when none was taken for STALL_S. `rewind` seeks partitions back
+to the group's committed offsets at once (the push agent's commands after a push lane failed).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from stocksync.topic_reader import existing_offsets, start_offsets
 log = get_logger(__name__)
 
 SEEK_EVERY_S = 1.0
+STALL_S = 5.0  # messages waiting this long at a partition's next offset are sought again
 
 
 class Consumer(Protocol):
@@ -58,6 +64,11 @@ def in_sequence_from_group(app: Any, settings: Settings, topic: str, name: str) 
     async def _forget(app: Any, revoked: set[Any], **kwargs: Any) -> None:  # noqa: ARG001
         sequence.forget(tp.partition for tp in revoked if tp.topic == topic)
 
+    @app.timer(STALL_S, name=f"resume-stalled-{name}")
+    async def _resume_stalled() -> None:
+        if not app.rebalancing:
+            await sequence.resume_stalled(app.consumer.highwater)
+
     return sequence
 
 
@@ -75,6 +86,8 @@ class InSequence:
         self._next: dict[int, int] = {}  # partition -> the offset to take next
         self._sought: dict[int, tuple[float, int]] = {}  # partition -> when, and to which offset
         self._known: dict[int, tuple[int, int, list[int]]] = {}  # partition -> from, to, offsets
+        self._tps: dict[int, Any] = {}  # partition -> its faust TP (from its messages)
+        self._taken_at: dict[int, float] = {}  # partition -> when it last took a message
         self.gaps = 0  # gaps seen: messages not handed over by faust
         self.holes = 0  # runs of offsets without a record, stepped over
 
@@ -85,6 +98,23 @@ class InSequence:
         """Read where these partitions (None: all) start from the broker again."""
         for partition in list(self._next) if partitions is None else partitions:
             self._next.pop(partition, None)
+
+    async def rewind(self, tps: Iterable[Any]) -> None:
+        """Seek these partitions (faust TPs) back to where the group committed, and take them
+        from there again: what was delivered and let go comes again, even when no later message
+        arrives to reveal a gap (the end of a partition)."""
+        tps = list(tps)
+        self.forget(tp.partition for tp in tps)
+        starts = await asyncio.get_running_loop().run_in_executor(None, self._start_offsets)
+        for tp in tps:
+            if tp.partition in starts:
+                now, start = time.monotonic(), starts[tp.partition]
+                # Watched from here (`resume_stalled`) until the sought messages come.
+                self._next[tp.partition], self._tps[tp.partition] = start, tp
+                self._sought[tp.partition] = (now, start)
+                await self._consumer().seek(tp, start)
+        log.info("partitions_rewound", agent=self._name,
+                 offsets={tp.partition: starts.get(tp.partition) for tp in tps})
 
     async def takes(self, event: Any) -> bool:
         message = event.message
@@ -100,11 +130,42 @@ class InSequence:
             expected = offset
         if offset == expected:
             self._next[partition] = offset + 1
+            self._tps[partition], self._taken_at[partition] = message.tp, time.monotonic()
             return True
         let_go(event)
         if offset > expected:
             await self._seek_back(message, expected)
         return False
+
+    async def resume_stalled(self, end_offset: Callable[[Any], int | None]) -> list[int]:
+        """Seek a partition back to its next offset when messages wait there (`end_offset`,
+        of a TP, is past it) and none was taken for STALL_S: faust has not handed them over,
+        and no later message arrives to reveal the gap (the end of a partition, after a
+        rebalance or a release). Returns the partitions sought."""
+        now = time.monotonic()
+        sought = []
+        for partition, expected in list(self._next.items()):
+            tp = self._tps.get(partition)
+            if tp is None:
+                continue
+            last = max(self._taken_at.get(partition, float("-inf")),
+                       self._sought.get(partition, (float("-inf"), 0))[0])
+            if now - last < STALL_S:
+                continue
+            try:
+                end = end_offset(tp)
+            except Exception:  # noqa: BLE001 - revoked meanwhile: forgotten with it
+                continue
+            if end is None or end <= expected or await self._nothing_between(
+                    partition, expected, end):
+                continue
+            self._sought[partition] = (now, expected)
+            self.gaps += 1
+            log.warning("partition_stalled", agent=self._name, partition=partition,
+                        expected=expected, end=end)
+            await self._consumer().seek(tp, expected)
+            sought.append(partition)
+        return sought
 
     async def _nothing_between(self, partition: int, start: int, end: int) -> bool:
         """Whether no offset in [start, end) holds a record."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -116,21 +116,19 @@ def register_push_agent(app: faust.App, settings: Settings,
     async def push(stream: faust.StreamT[bytes]) -> None:
         await follower.caught_up.wait()
         acks = OrderedAcks(lambda event: event.ack(), max_held=MAX_HELD_COMMANDS)
-        lanes = PushLanes(push_job, retire_jobs)
-        lanes_state.start(acks, lanes, asyncio.get_running_loop())
-        watcher = asyncio.create_task(_watch(app, lanes_state))
+        lanes_state.start(acks, lambda: PushLanes(push_job, retire_jobs),
+                          asyncio.get_running_loop())
+        watcher = asyncio.create_task(_watch(app, lanes_state, commands.get_topic_name()))
         try:
             async for events in stream.noack_take(PUSH_BATCH, settings.batch_within_s):
                 for event in events:
-                    if lanes.failure.done():
-                        lanes.failure.result()  # raises what stopped a lane
                     if not lanes_state.takes(event, app):
                         let_go(event)  # delivered before a rebalance: delivered again after it
                         continue
                     if not await sequence.takes(event):
                         continue
                     await acks.room()
-                    _dispatch(event, acks, lanes, progress)
+                    _dispatch(event, acks, lanes_state.lanes, progress)
         finally:
             watcher.cancel()
             await lanes_state.release("agent stopped")
@@ -139,6 +137,9 @@ def register_push_agent(app: faust.App, settings: Settings,
 
 
 MAX_HELD_COMMANDS = 20_000  # delivered and not committed: beyond, the agent takes no more
+RECOVER_FIRST_S = 1.0  # after a lane failure, the pause before the commands are read again
+RECOVER_MAX_S = 30.0
+FAILURES_FORGOTTEN_S = 120.0  # a failure this long after the last one counts as the first
 WATCH_S = 0.1
 LANES_LOG_S = 10.0
 
@@ -148,24 +149,33 @@ class _LanesState:
     with the rebalance hook."""
 
     acks: OrderedAcks
-    lanes: PushLanes
+    lanes: PushLanes  # replaced by new ones whenever the commands are released
+    new_lanes: Callable[[], PushLanes]
     loop: asyncio.AbstractEventLoop | None = None
     released_generation = -1  # events of this consumer generation or older are not taken
     stopping = False
     releasing: asyncio.Task[None] | None = None
     sequence: InSequence  # set when the agent is registered
+    # After a lane failure: nothing is taken until `paused_until`, then the partitions are read
+    # again from the committed offsets (`rewinding`).
+    failures = 0  # lane failures in a row (each followed by a longer pause)
+    failed_at = float("-inf")
+    paused_until = float("-inf")
+    rewinding: asyncio.Task[None] | None = None
 
     def __init__(self, last_pushed: TableLastPushed) -> None:
         self.last_pushed = last_pushed
 
-    def start(self, acks: OrderedAcks, lanes: PushLanes,
+    def start(self, acks: OrderedAcks, new_lanes: Callable[[], PushLanes],
               loop: asyncio.AbstractEventLoop) -> None:
-        self.acks, self.lanes, self.loop = acks, lanes, loop
+        self.acks, self.new_lanes, self.loop = acks, new_lanes, loop
+        self.lanes = new_lanes()
 
     def takes(self, event: Any, app: faust.App) -> bool:
         generation = event.message.generation_id
         return (not self.stopping and generation == app.consumer_generation_id
-                and (generation is None or generation > self.released_generation))
+                and (generation is None or generation > self.released_generation)
+                and time.monotonic() >= self.paused_until)
 
     def release_soon(self, why: str) -> None:
         assert self.loop is not None
@@ -179,10 +189,41 @@ class _LanesState:
         held = self.acks.held
         released = self.acks.release()  # first: a push that ends meanwhile acknowledges nothing
         self.sequence.forget()  # the released commands come again from the committed offset
-        await self.lanes.cancel_all()
+        cancelled, self.lanes = self.lanes, self.new_lanes()  # commands taken from now on
+        await cancelled.cancel_all()
+        if cancelled.failure.done() and not cancelled.failure.cancelled():
+            cancelled.failure.exception()  # reported by the lane; a release is its remedy too
         self.last_pushed.forget()  # puts of cancelled pushes: their commands come again
         if held:
             log.info("push_commands_released", why=why, held=held, released=released)
+
+    async def recover(self, app: faust.App, topic: str) -> None:
+        """A lane failed: something escaped a push (the broker refused or lost a write of its
+        outcome), and its command cannot be acknowledged. Every held command is released;
+        after a pause (doubling while failures repeat), in which nothing is taken, the commands'
+        partitions are read again from the committed offsets (the tail of a partition comes
+        again even though nothing follows it to reveal the gap)."""
+        error = self.lanes.failure.exception()
+        now = time.monotonic()
+        self.failures = self.failures + 1 if now - self.failed_at < FAILURES_FORGOTTEN_S else 1
+        self.failed_at = now
+        pause = min(RECOVER_MAX_S, RECOVER_FIRST_S * 2 ** (self.failures - 1))
+        self.paused_until = now + pause
+        log.error("push_lanes_recovering", error=repr(error), failures=self.failures,
+                  pause_s=pause)
+        await self.release("a push lane failed")
+        if self.rewinding is not None:
+            self.rewinding.cancel()
+        self.rewinding = asyncio.create_task(self._rewind_after(pause, app, topic))
+
+    async def _rewind_after(self, pause: float, app: faust.App, topic: str) -> None:
+        await asyncio.sleep(pause)
+        try:
+            await self.sequence.rewind(tp for tp in app.consumer.assignment()
+                                       if tp.topic == topic)
+        except Exception:
+            log.exception("push_commands_rewind_failed")
+            raise
 
 
 def _dispatch(event: Any, acks: OrderedAcks, lanes: PushLanes, progress: PushProgress) -> None:
@@ -222,9 +263,9 @@ def _release_on_rebalance(app: faust.App, state: _LanesState) -> None:
     app.on_rebalance_start = on_rebalance_start  # type: ignore[method-assign]
 
 
-async def _watch(app: faust.App, state: _LanesState) -> None:
+async def _watch(app: faust.App, state: _LanesState, topic: str) -> None:
     """Releases the lanes when the worker stops (faust waits for every delivered message then
-    too), and logs how much the lanes hold."""
+    too), recovers from a lane failure, and logs how much the lanes hold."""
     logged = time.monotonic()
     while True:
         await asyncio.sleep(WATCH_S)
@@ -232,6 +273,8 @@ async def _watch(app: faust.App, state: _LanesState) -> None:
             state.stopping = True
             await state.release("worker stopping")
             return
+        if state.lanes.failure.done():
+            await state.recover(app, topic)
         if time.monotonic() - logged >= LANES_LOG_S:
             logged = time.monotonic()
             if state.acks.held:

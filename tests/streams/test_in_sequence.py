@@ -101,3 +101,46 @@ def test_forgotten_partitions_start_again_from_the_broker() -> None:
     sequence.forget()
     assert [6, 7] == run(sequence, [event(0, 6), event(0, 7)])
     assert [] == consumer.sought
+
+
+def test_a_rewind_seeks_back_to_the_committed_offset_and_takes_from_there() -> None:
+    starts = {0: 5, 1: 0}
+    consumer, log = FakeConsumer(), Log()
+    sequence = InSequence(lambda: consumer, lambda: dict(starts), log.existing, "test")
+    assert [5, 6, 7] == run(sequence, [event(0, 5), event(0, 6), event(0, 7)])
+    # Step 1: 5 was committed, 6 and 7 were let go (a push lane failed) and nothing follows
+    # them in the log: only a seek brings them again.
+    starts[0] = 6
+    tp = SimpleNamespace(topic="topic", partition=0)
+    asyncio.run(sequence.rewind([tp]))
+    assert [(tp, 6)] == consumer.sought
+    # Step 2: a message fetched before the seek is let go without seeking again; the sought
+    # ones are taken.
+    assert [6, 7] == run(sequence, [event(0, 8), event(0, 6), event(0, 7)])
+    assert [(tp, 6)] == consumer.sought
+
+
+def test_a_stalled_partition_is_sought_back_once_its_messages_wait_long_enough(
+        monkeypatch) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr("stocksync.streams.in_sequence.time.monotonic", lambda: clock[0])
+    sequence, consumer, _ = sequence_over({0: 0, 1: 0}, Log(end=12))
+    tp = ("topic", 0)
+    assert [0, 1, 2] == run(sequence, [event(0, 0), event(0, 1), event(0, 2)])
+    ends = {tp: 3}
+    stalled = lambda: asyncio.run(sequence.resume_stalled(ends.__getitem__))  # noqa: E731
+    # Step 1: nothing waits past the next offset: no seek, however long it stays quiet.
+    clock[0] += 60
+    assert [] == stalled()
+    # Step 2: messages wait at 3..11 and none comes: sought back only after STALL_S.
+    ends[tp] = 12
+    clock[0] -= 60 - 2
+    assert [] == stalled()
+    clock[0] += 5
+    assert [0] == stalled() and [(tp, 3)] == consumer.sought
+    # Step 3: not again before another STALL_S; once the messages come, quiet again.
+    clock[0] += 1
+    assert [] == stalled()
+    assert [3, 4] == run(sequence, [event(0, 3), event(0, 4)])
+    clock[0] += 4.9
+    assert [] == stalled() and 1 == len(consumer.sought)
