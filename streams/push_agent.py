@@ -8,6 +8,8 @@ is on `push-results` and `sync-records` and its listing's `last-pushed` and `pus
 are on their changelogs (`streams/push_tables.py`), so the committed offset never passes a command
 in flight.
 At most MAX_HELD_COMMANDS are held uncommitted; beyond, the agent takes no more until some finish.
+What escapes a push (the broker refused its outcome) fails its lane; the agent then releases every
+held command and, after a pause, reads its partitions again from the committed offsets.
 
 A command delivered again (after a crash or a rebalance) is not pushed if its listing's
 `push-progress` has passed its offset, nor if its record id is the listing's `last-pushed`; the
@@ -131,6 +133,8 @@ def register_push_agent(app: faust.App, settings: Settings,
                     _dispatch(event, acks, lanes_state.lanes, progress)
         finally:
             watcher.cancel()
+            if lanes_state.rewinding is not None:
+                lanes_state.rewinding.cancel()
             await lanes_state.release("agent stopped")
 
     return follower
