@@ -33,7 +33,7 @@ from stocksync.streams.stock_api import register_stock_api
 from stocksync.streams.stock_fold import FoldTopics, StockFold
 from stocksync.streams.table_writer import TableWriter
 from stocksync.streams.sync_log_api import register_sync_log_api
-from stocksync.streams.table_options import rocksdb_options
+from stocksync.streams.table_options import bytes_table
 from stocksync.topics import (
     PUSH_COMMANDS,
     STOCK_EVENTS,
@@ -98,22 +98,13 @@ def create_app(settings: Settings, secrets: Mapping[str, str] | None = None) -> 
         return RawTopic(app, settings.topic(spec.name))
 
     stock_events = topic(STOCK_EVENTS)
-    stock_table = app.Table("stock", partitions=settings.partitions, key_type=bytes,
-                            value_type=bytes,
-                            options=rocksdb_options())
-    event_ids_table = app.Table(
-        "event-ids",
-        partitions=settings.partitions,
-        key_type=bytes,
-        value_type=bytes,
-        options=rocksdb_options(),
+    stock_table = bytes_table(app, "stock", settings.partitions)
+    event_ids_table = bytes_table(
+        app, "event-ids", settings.partitions,
         extra_topic_configs={"cleanup.policy": "compact,delete",
-                             "retention.ms": EVENT_IDS_RETENTION_MS},
-    )
+                             "retention.ms": EVENT_IDS_RETENTION_MS})
     # A SKU's orders, a row each (streams/order_entries.py); forgotten ones are deleted.
-    orders_table = app.Table("orders", partitions=settings.partitions, key_type=bytes,
-                             value_type=bytes,
-                             options=rocksdb_options())
+    orders_table = bytes_table(app, "orders", settings.partitions)
     fold = StockFold(
         codec=default_codec(),
         stock_table=TableWriter(stock_table, app),

@@ -20,15 +20,14 @@ from stocksync.streams.control import broadcast, refresh_request
 from stocksync.topics import CONFIG
 from stocksync.streams.fold_io import RAW
 from stocksync.streams.in_sequence import in_sequence_from_group
-from stocksync.streams.table_options import rocksdb_options
+from stocksync.streams.table_options import bytes_table
 
 log = get_logger(__name__)
 
 
 def register_config_relay(app: faust.App, settings: Settings, stock_events: Any) -> None:
     config_topic = app.topic(settings.topic(CONFIG.name), internal=False, **RAW)
-    config_table = app.Table("config", partitions=1, key_type=bytes, value_type=bytes,
-                             options=rocksdb_options())
+    config_table = bytes_table(app, "config", 1)
 
     sequence = in_sequence_from_group(app, settings, config_topic.get_topic_name(), "config")
 

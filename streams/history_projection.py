@@ -45,7 +45,7 @@ from stocksync.settings import Settings
 from stocksync.streams.event_context import event_context
 from stocksync.streams.fold_io import RAW, PartitionEvent, listing_key
 from stocksync.streams.in_sequence import in_sequence_from_group
-from stocksync.streams.table_options import rocksdb_options
+from stocksync.streams.table_options import bytes_table
 from stocksync.streams.table_scan import partition_get, partition_keys_from, prune_on_timer
 from stocksync.streams.table_writer import TableWriter
 from stocksync.topics import SYNC_RECORDS
@@ -92,8 +92,7 @@ def register_history_projection(app: faust.App, settings: Settings) -> HistoryTa
     source = app.topic(settings.topic(SYNC_RECORDS.name), internal=False, **RAW)
 
     def table(name: str) -> Any:
-        return app.Table(name, partitions=settings.partitions, key_type=bytes, value_type=bytes,
-                         options=rocksdb_options())
+        return bytes_table(app, name, settings.partitions)
 
     tables = HistoryTables(records=table("history-records"), summaries=table("sync-recording"),
                            listings=table("push-records"), by_time=table("history-by-time"),

@@ -43,7 +43,7 @@ from stocksync.streams.fold_io import RAW, Output, RawTopic, history_output, sen
 from stocksync.streams.in_sequence import InSequence, in_sequence_from_group
 from stocksync.streams.ordered_acks import OrderedAcks, Tracked, let_go
 from stocksync.streams.push_tables import PushProgress, TableLastPushed
-from stocksync.streams.table_options import rocksdb_options
+from stocksync.streams.table_options import bytes_table
 from stocksync.streams.table_writer import TableWriter
 from stocksync.topics import PUSH_COMMANDS, PUSH_RESULTS, SYNC_RECORDS
 
@@ -58,10 +58,12 @@ def register_push_agent(app: faust.App, settings: Settings,
     commands = app.topic(settings.topic(PUSH_COMMANDS.name), internal=False, **RAW)
     results = RawTopic(app, settings.topic(PUSH_RESULTS.name))
     records = RawTopic(app, settings.topic(SYNC_RECORDS.name))
-    last_pushed = TableLastPushed(TableWriter(push_table(app, settings, "last-pushed"), app))
+    last_pushed = TableLastPushed(
+        TableWriter(bytes_table(app, "last-pushed", settings.partitions), app))
     # Per listing, the offset (in push-commands) of the newest command whose outcome is on
     # push-results and sync-records: a command delivered again at or below it is not pushed.
-    progress = PushProgress(TableWriter(push_table(app, settings, "push-progress"), app))
+    progress = PushProgress(
+        TableWriter(bytes_table(app, "push-progress", settings.partitions), app))
     follower = ConfigFollower(settings)
     pusher = Pusher(connector_factory(secrets), last_pushed)
 
@@ -285,11 +287,6 @@ async def _watch(app: faust.App, state: _LanesState, topic: str) -> None:
                 log.info("push_lanes", held=state.acks.held, listings=state.lanes.listings,
                          running=state.lanes.running, waiting=state.lanes.waiting,
                          superseded=state.lanes.superseded, oldest=state.acks.oldest_held)
-
-
-def push_table(app: faust.App, settings: Settings, name: str) -> Any:
-    return app.Table(name, partitions=settings.partitions, key_type=bytes, value_type=bytes,
-                     options=rocksdb_options())
 
 
 def result_outputs(result: PushResult, record: SyncRecord, results: Any,

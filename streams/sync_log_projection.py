@@ -27,7 +27,7 @@ from stocksync.streams.event_context import event_context
 from stocksync.streams.fold_io import RAW, PartitionEvent
 from stocksync.streams.history_projection import now_ms
 from stocksync.streams.in_sequence import in_sequence_from_group
-from stocksync.streams.table_options import rocksdb_options
+from stocksync.streams.table_options import bytes_table
 from stocksync.streams.table_scan import partition_items, prune_on_timer
 from stocksync.topics import SYNC_LOGS
 
@@ -44,9 +44,7 @@ class SyncLogTables:
 def register_sync_log_projection(app: faust.App, settings: Settings) -> SyncLogTables:
     source = app.topic(settings.topic(SYNC_LOGS.name), internal=False, **RAW)
     tables = SyncLogTables(
-        entries=app.Table("sync-log-entries", partitions=settings.partitions, key_type=bytes,
-                          value_type=bytes,
-                          options=rocksdb_options()),
+        entries=bytes_table(app, "sync-log-entries", settings.partitions),
         topic=source, source_topic=source.get_topic_name())
 
     until = settings.replay_until_ms

@@ -18,6 +18,13 @@ MAX_WRITE_BUFFERS = 2
 BLOCK_CACHE_BYTES = 8 * MIB
 
 
+def bytes_table(app: Any, name: str, partitions: int, **extra: Any) -> Any:
+    """A faust table of raw bytes keys and values, with these RocksDB settings (every table of
+    the worker is one: its values are encoded by their owners)."""
+    return app.Table(name, partitions=partitions, key_type=bytes, value_type=bytes,
+                     options=rocksdb_options(), **extra)
+
+
 def rocksdb_options() -> dict[str, Any]:
     """A new dict each time: faust pops its keys."""
     return {"write_buffer_size": WRITE_BUFFER_BYTES, "max_write_buffer_number": MAX_WRITE_BUFFERS,
