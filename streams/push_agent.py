@@ -146,6 +146,7 @@ MAX_HELD_COMMANDS = 20_000  # delivered and not committed: beyond, the agent tak
 RECOVER_FIRST_S = 1.0  # after a lane failure, the pause before the commands are read again
 RECOVER_MAX_S = 30.0
 FAILURES_FORGOTTEN_S = 120.0  # a failure this long after the last one counts as the first
+REWIND_ATTEMPTS = 5  # reading the committed offsets failed: tried again after the same pause
 WATCH_S = 0.1
 LANES_LOG_S = 10.0
 
@@ -223,13 +224,14 @@ class _LanesState:
         self.rewinding = asyncio.create_task(self._rewind_after(pause, app, topic))
 
     async def _rewind_after(self, pause: float, app: faust.App, topic: str) -> None:
-        await asyncio.sleep(pause)
-        try:
-            await self.sequence.rewind(tp for tp in app.consumer.assignment()
-                                       if tp.topic == topic)
-        except Exception:
-            log.exception("push_commands_rewind_failed")
-            raise
+        for attempt in range(1, REWIND_ATTEMPTS + 1):
+            await asyncio.sleep(pause)
+            try:
+                await self.sequence.rewind(tp for tp in app.consumer.assignment()
+                                           if tp.topic == topic)
+                return
+            except Exception:  # noqa: BLE001 - the broker could not be asked: again, later
+                log.exception("push_commands_rewind_failed", attempt=attempt)
 
 
 def _dispatch(event: Any, acks: OrderedAcks, lanes: PushLanes, progress: PushProgress) -> None:
