@@ -208,8 +208,8 @@ def _moved_warehouses(event: StockEvent, before: SkuStock, after: SkuStock) -> t
     named: tuple[str, ...] = (event.warehouse_id,)
     if isinstance(event, WarehouseChanged):
         order = before.orders.get(event.order_id)
-        old = event.warehouse_id if order is None else order.warehouse_id
-        named = (event.to_warehouse, old, event.warehouse_id)
+        from_warehouse = event.warehouse_id if order is None else order.warehouse_id
+        named = (event.to_warehouse, from_warehouse, event.warehouse_id)
     if before.warehouses is after.warehouses:
         return tuple(dict.fromkeys(named))
     old, new = before.warehouses, after.warehouses
