@@ -12,13 +12,20 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from stocksync.schemas.codec import EventCodec
+from stocksync.domain.events import StockEvent
+from stocksync.schemas.codec import EventCodec, default_codec
 from stocksync.schemas.push_codec import is_control
 from stocksync.kafka_security import client_options
 from stocksync.settings import Settings
 from stocksync.topic_reader import end_offsets
 
 Message = tuple[bytes, bytes]  # key, value
+
+
+def encode(events: Sequence[StockEvent]) -> list[Message]:
+    """Events as the publisher sends them: keyed by merchant SKU, Avro as the codec writes."""
+    codec = default_codec()
+    return [(event.merchant_sku.encode(), codec.encode(event)) for event in events]
 
 
 @asynccontextmanager

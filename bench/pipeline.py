@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stocksync.config_admin import ConfigWriter
-from stocksync.domain.events import StockEvent
 from stocksync.schemas.codec import default_codec
 from stocksync.schemas.push_codec import ConfigSnapshot, encode_control
 from stocksync.settings import Settings
@@ -29,6 +28,7 @@ from stocksync.topics import CONFIG, PUSH_COMMANDS, PUSH_RESULTS, STOCK_EVENTS
 from stocksync.worker_process import MarketplaceProcess, WorkerProcess, eventually
 
 from bench import report
+from bench.fold_floor import FloorRate, measure_floor
 from bench.fold_run import (
     FoldRate,
     consumed,
@@ -39,6 +39,7 @@ from bench.fold_run import (
 )
 from bench.kafka_io import (
     Message,
+    encode,
     bare_read_rate,
     message_counts,
     publish,
@@ -59,6 +60,7 @@ class Results:
     shape: WorkloadShape
     messages: int
     ceiling: float
+    floor: FloorRate
     one: FoldRate
     two: FoldRate | None
     latency_rate: float
@@ -67,11 +69,6 @@ class Results:
     rss_end: int
     stock_bytes_per_sku: float
     disk_bytes_per_sku: float
-
-
-def encode(events: list[StockEvent]) -> list[Message]:
-    codec = default_codec()
-    return [(event.merchant_sku.encode(), codec.encode(event)) for event in events]
 
 
 def prepared_namespace(shape: WorkloadShape, marketplace_url: str) -> Settings:
@@ -175,6 +172,8 @@ def run(args: argparse.Namespace) -> Results:
     shape = WorkloadShape(skus=args.skus, seed=args.seed)
     setup = encode(setup_events(shape))
     messages = setup + encode(list(traffic(shape, args.events, start_ms=10**6)))
+    floor = measure_floor(shape, messages)
+    print(f"stocksync's code alone, in-process: {floor.per_second:,.0f}/s", file=sys.stderr)
     marketplace = _marketplace()
     try:
         one_ns = prepared_namespace(shape, marketplace.url)
@@ -198,7 +197,7 @@ def run(args: argparse.Namespace) -> Results:
         latency = latency_phase(shape, marketplace.url, offered, args.latency_s, setup)
     finally:
         marketplace.stop()
-    return Results(shape, len(messages), ceiling.per_second, one, two, offered, latency,
+    return Results(shape, len(messages), ceiling.per_second, floor, one, two, offered, latency,
                    phase.rss_half, phase.rss_end, stock_bytes, disk)
 
 

@@ -35,6 +35,10 @@ def render(results: Any, command: str) -> str:
         f"| stocksync fold, 1 worker | {r.one.per_second:,.0f} events/s "
         f"({r.one.per_second / r.ceiling:.0%} of the ceiling; {r.one.events:,} events in "
         f"{r.one.seconds:.1f} s{', start-up included' if r.one.includes_startup else ''}) |",
+        f"| the same fold in-process, without Kafka or faust (`bench.fold_floor`: decode, fold, "
+        f"push decision, encoding, RocksDB; outputs dropped) | {r.floor.per_second:,.0f} events/s "
+        f"({r.floor.seconds / r.floor.events * 1e6:,.0f} µs an event; the 1-worker fold is "
+        f"{r.one.per_second / r.floor.per_second:.0%} of it) |",
     ]
     if r.two is not None:
         lines.append(f"| stocksync fold, 2 workers | {r.two.per_second:,.0f} events/s "

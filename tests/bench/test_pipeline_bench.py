@@ -22,7 +22,7 @@ def test_a_small_run_reports_every_figure(kafka: object, tmp_path: Path) -> None
     text = output.read_text()
     assert text.startswith("# Benchmarks\n\nEarlier sections stay.\n")
     section = text[text.index(BEGIN):text.index(END)]
-    for row in ("the ceiling", "fold, 1 worker", "fold, 2 workers", "event → push command",
+    for row in ("the ceiling", "fold, 1 worker", "without Kafka or faust", "fold, 2 workers", "event → push command",
                 "after the window's end", "marketplace updated", "resident memory", "state per SKU", "RocksDB folder"):
         line = next((line for line in section.splitlines() if row in line), None)
         assert line is not None, f"no row for {row!r} in:\n{section}"
