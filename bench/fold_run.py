@@ -8,6 +8,7 @@ rate that included them would say more about faust's join protocol than about th
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -43,12 +44,36 @@ def running_workers(settings: Settings, count: int, label: str) -> Iterator[list
 
 
 @dataclass(frozen=True)
+class CpuTimes:
+    """Seconds of CPU: the whole machine's busy time (every core) and the workers' own."""
+
+    machine_busy_s: float
+    workers_s: float
+
+    @classmethod
+    def now(cls, workers: list[WorkerProcess]) -> CpuTimes:
+        pids = [w.process.pid for w in workers if w.process is not None]
+        return cls(machine_busy_s(), sum(process_cpu_s(pid) for pid in pids))
+
+
+@dataclass(frozen=True)
 class FoldRate:
     workers: int
     events: int  # folded within the measured span
     seconds: float
     total_seconds: float  # from the workers' start to the last message folded
     includes_startup: bool = False  # the span is the whole run (too few events to settle)
+    cpu: CpuTimes | None = None  # used within the span
+
+    @property
+    def machine_cores(self) -> float:
+        """Cores the whole machine kept busy through the span, on average (broker included)."""
+        return self.cpu.machine_busy_s / self.seconds if self.cpu else float("nan")
+
+    @property
+    def worker_cores(self) -> float:
+        """Cores the workers used through the span, on average, between them."""
+        return self.cpu.workers_s / self.seconds if self.cpu else float("nan")
 
     @property
     def per_second(self) -> float:
@@ -78,7 +103,7 @@ def measure_fold(workers: list[WorkerProcess], settings: Settings, total: int,
     """Poll the workers until they have consumed `total` messages between them."""
     started = time.monotonic()
     deadline = started + timeout_s
-    span_start: tuple[float, int] | None = None
+    span_start: tuple[float, int, CpuTimes] | None = None
     while time.monotonic() < deadline:
         for worker in workers:
             if not worker.alive():
@@ -90,7 +115,7 @@ def measure_fold(workers: list[WorkerProcess], settings: Settings, total: int,
             on_progress(done)
             stable = _stable(snapshots, settings.partitions)
             if span_start is None and stable:
-                span_start = (now, done)
+                span_start = (now, done, CpuTimes.now(workers))
             elif span_start is not None and not stable:
                 span_start = None  # a rebalance: start the span again once it settles
             if done >= total:
@@ -99,10 +124,30 @@ def measure_fold(workers: list[WorkerProcess], settings: Settings, total: int,
                     # can only be the whole run, start-up included.
                     return FoldRate(len(workers), done, now - started, now - started,
                                     includes_startup=True)
+                begun, cpu = span_start[2], CpuTimes.now(workers)
+                used = CpuTimes(cpu.machine_busy_s - begun.machine_busy_s,
+                                cpu.workers_s - begun.workers_s)
                 return FoldRate(len(workers), done - span_start[1], now - span_start[0],
-                                now - started)
+                                now - started, cpu=used)
         time.sleep(POLL_S)
     raise TimeoutError(f"the workers did not fold {total} messages within {timeout_s}s")
+
+
+_TICKS_S = 1 / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_s() -> float:
+    """CPU seconds every core of the machine spent busy since boot (not idle, not iowait)."""
+    fields = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq + steal) * _TICKS_S
+
+
+def process_cpu_s(pid: int) -> float:
+    """A process's CPU seconds (user + system)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat.rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) * _TICKS_S  # utime, stime (fields 14, 15)
 
 
 def resident_bytes(worker: WorkerProcess) -> int:

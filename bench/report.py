@@ -4,6 +4,7 @@ replaced in place between its markers so earlier sections (and the history of tr
 from __future__ import annotations
 
 import datetime
+import os
 import platform
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,8 @@ def render(results: Any, command: str) -> str:
         f"| bare aiokafka consumer, read + Avro decode (the ceiling) | {r.ceiling:,.0f} events/s |",
         f"| stocksync fold, 1 worker | {r.one.per_second:,.0f} events/s "
         f"({r.one.per_second / r.ceiling:.0%} of the ceiling; {r.one.events:,} events in "
-        f"{r.one.seconds:.1f} s{', start-up included' if r.one.includes_startup else ''}) |",
+        f"{r.one.seconds:.1f} s{', start-up included' if r.one.includes_startup else ''}; "
+        f"{_cores(r.one)}) |",
         f"| the same fold in-process, without Kafka or faust (`bench.fold_floor`: decode, fold, "
         f"push decision, encoding, RocksDB; outputs dropped) | {r.floor.per_second:,.0f} events/s "
         f"({r.floor.seconds / r.floor.events * 1e6:,.0f} µs an event; the 1-worker fold is "
@@ -42,7 +44,8 @@ def render(results: Any, command: str) -> str:
     ]
     if r.two is not None:
         lines.append(f"| stocksync fold, 2 workers | {r.two.per_second:,.0f} events/s "
-                     f"({r.two.per_second / r.one.per_second:.2f}× one worker) |")
+                     f"({r.two.per_second / r.one.per_second:.2f}× one worker; "
+                     f"{_cores(r.two)}) |")
     lines += latency_rows(r.latency, r.latency_rate)
     lines += [
         f"| worker resident memory, half-way / end of the 1-worker fold | "
@@ -55,6 +58,14 @@ def render(results: Any, command: str) -> str:
         lines.append(f"| records whose push was not found | {r.latency.unresolved:,} |")
     lines.append(END)
     return "\n".join(lines)
+
+
+def _cores(rate: Any) -> str:
+    """What the fold's span used of the machine (the broker and the bench take the rest)."""
+    if rate.cpu is None:
+        return "CPU not measured: the span was the whole run"
+    return (f"the machine's {os.cpu_count()} cores {rate.machine_cores:.2f} busy, "
+            f"the workers {rate.worker_cores:.2f} of them")
 
 
 def latency_rows(lat: Latencies, rate: float, chosen: str = "half the 1-worker rate"
