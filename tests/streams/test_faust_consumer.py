@@ -208,9 +208,114 @@ def test_a_fetch_from_before_a_seek_is_dropped_and_the_sought_messages_delivered
             _read_offset=defaultdict(lambda: None),
             diag=SimpleNamespace(set_flag=lambda flag: None, unset_flag=lambda flag: None),
             _commit_every=None, suspend_flow=asyncio.Event(),
-            transport=SimpleNamespace(app=SimpleNamespace(should_stop=False)))
+            transport=SimpleNamespace(app=faust_app()))
         fetcher = SimpleNamespace(_stopped=asyncio.Event())
         await asyncio.wait_for(consumer._drain_messages(fetcher), 5)
 
     asyncio.run(main())
     assert [19, 20, 5, 6] == delivered
+
+
+# -- standby replicas: their changelog records go straight to the recovery's buffers ----------
+
+class ChangelogTable:
+    """What the drain reads of a faust table: its buffer size, its callback, its batch write."""
+
+    def __init__(self, standby_buffer_size: int) -> None:
+        self.standby_buffer_size = standby_buffer_size
+        self._on_changelog_event = None
+        self.written: list[list[tuple[Any, int, bytes]]] = []
+
+    def apply_changelog_batch(self, batch: list[Any]) -> None:
+        self.written.append([(e.message.tp, e.message.offset, e.value) for e in batch])
+
+
+def faust_app(**recovery: Any) -> Any:
+    """The parts of a faust app the drain reads: the table recovery's sets and buffers (faust's
+    `Recovery` keeps them), the flow control, the rebalancing flag."""
+    state = SimpleNamespace(standby_tps=set(), active_tps=set(), tp_to_table={},
+                            standby_offsets={}, buffers=defaultdict(list))
+    state.__dict__.update(recovery)
+    flow = asyncio.Event()
+    flow.set()
+    return SimpleNamespace(should_stop=False, rebalancing=False,
+                           tables=SimpleNamespace(recovery=state),
+                           flow_control=SimpleNamespace(is_active=flow.is_set, flow=flow))
+
+
+def drained(app: Any, fetches: list[list[Any]]) -> list[tuple[Any, int]]:
+    """Run the drain over `fetches` (lists of messages); what reached faust's callback."""
+    cls = agents_consumer_class(Consumer)
+    delivered: list[tuple[Any, int]] = []
+
+    async def main() -> None:
+        consumer = cls.__new__(cls)
+        pending = list(fetches)
+
+        async def getmany(timeout: float) -> Any:
+            for message in pending.pop(0) if pending else []:
+                yield message.tp, message
+            if not pending:
+                consumer._stopped.set()
+
+        async def callback(message: Any) -> None:
+            delivered.append((message.tp, message.offset))
+
+        async def no_sleep(seconds: float) -> None:
+            await asyncio.sleep(0)
+
+        consumer.__dict__.update(
+            getmany=getmany, callback=callback, sleep=no_sleep,
+            _stopped=asyncio.Event(), _crashed=asyncio.Event(),
+            _read_offset=defaultdict(lambda: None),
+            diag=SimpleNamespace(set_flag=lambda flag: None, unset_flag=lambda flag: None),
+            _commit_every=None, suspend_flow=asyncio.Event(), transport=SimpleNamespace(app=app))
+        await asyncio.wait_for(consumer._drain_messages(SimpleNamespace(
+            _stopped=asyncio.Event())), 5)
+
+    asyncio.run(main())
+    return delivered
+
+
+def records(tp: TP, *offsets: int) -> list[Any]:
+    return [SimpleNamespace(tp=tp, offset=o, key=b"k%d" % o, value=b"v%d" % o) for o in offsets]
+
+
+STANDBY = TP("app-stock-changelog", 1)
+ACTIVE = TP("app-stock-changelog", 0)
+EVENTS = TP("stock-events", 0)
+
+
+def test_standby_records_fill_the_tables_buffer_and_a_full_one_is_written() -> None:
+    table = ChangelogTable(standby_buffer_size=3)
+    app = faust_app(standby_tps={STANDBY}, active_tps={ACTIVE},
+                    tp_to_table={STANDBY: table, ACTIVE: table})
+    delivered = drained(app, [records(STANDBY, 10, 11) + records(EVENTS, 0),
+                              records(STANDBY, 12, 13) + records(ACTIVE, 4)])
+    assert [(EVENTS, 0), (ACTIVE, 4)] == delivered  # faust's way: the agents', an active's
+    assert [[(STANDBY, 10, b"v10"), (STANDBY, 11, b"v11"), (STANDBY, 12, b"v12")]] == table.written
+    recovery = app.tables.recovery
+    assert [13] == [e.message.offset for e in recovery.buffers[table]]  # until it fills
+    assert {STANDBY: 13} == recovery.standby_offsets
+
+
+def test_a_standby_record_at_or_below_the_last_one_is_not_applied_again() -> None:
+    table = ChangelogTable(standby_buffer_size=2)
+    app = faust_app(standby_tps={STANDBY}, tp_to_table={STANDBY: table},
+                    standby_offsets={STANDBY: 11})
+    assert [] == drained(app, [records(STANDBY, 10, 11, 12, 13)])
+    assert [[(STANDBY, 12, b"v12"), (STANDBY, 13, b"v13")]] == table.written
+
+
+def test_standby_records_go_faust_s_way_while_its_flow_is_suspended_or_it_rebalances() -> None:
+    table = ChangelogTable(standby_buffer_size=1)
+    suspended = faust_app(standby_tps={STANDBY}, tp_to_table={STANDBY: table})
+    suspended.flow_control.flow.clear()
+    rebalancing = faust_app(standby_tps={STANDBY}, tp_to_table={STANDBY: table})
+    rebalancing.rebalancing = True
+    with_callback = ChangelogTable(standby_buffer_size=1)
+    with_callback._on_changelog_event = lambda event: None
+    called_back = faust_app(standby_tps={STANDBY}, tp_to_table={STANDBY: with_callback})
+    for app in (suspended, rebalancing, called_back):
+        assert [(STANDBY, 7)] == drained(app, [records(STANDBY, 7)])
+    assert [] == table.written == with_callback.written
