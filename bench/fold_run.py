@@ -64,6 +64,14 @@ class FoldRate:
     total_seconds: float  # from the workers' start to the last message folded
     includes_startup: bool = False  # the span is the whole run (too few events to settle)
     cpu: CpuTimes | None = None  # used within the span
+    shares: tuple[float, ...] = ()  # each worker's part of the events folded in the span
+
+    @property
+    def ratio_bound(self) -> float:
+        """The most N workers could fold, in units of one worker's rate, with this split: the
+        busiest worker folds its share at best at one worker's rate (partitions follow keys,
+        and a hot SKU's events all go to one partition)."""
+        return 1 / max(self.shares) if self.shares else float("nan")
 
     @property
     def machine_cores(self) -> float:
@@ -103,7 +111,7 @@ def measure_fold(workers: list[WorkerProcess], settings: Settings, total: int,
     """Poll the workers until they have consumed `total` messages between them."""
     started = time.monotonic()
     deadline = started + timeout_s
-    span_start: tuple[float, int, CpuTimes] | None = None
+    span_start: tuple[float, list[int], CpuTimes] | None = None
     while time.monotonic() < deadline:
         for worker in workers:
             if not worker.alive():
@@ -111,15 +119,16 @@ def measure_fold(workers: list[WorkerProcess], settings: Settings, total: int,
         snapshots = _snapshot(workers)
         now = time.monotonic()
         if snapshots is not None:
-            done = sum(consumed(stats) for stats in snapshots)
+            each = [consumed(stats) for stats in snapshots]
+            done = sum(each)
             on_progress(done)
             stable = _stable(snapshots, settings.partitions)
             if span_start is None and stable:
-                span_start = (now, done, CpuTimes.now(workers))
+                span_start = (now, each, CpuTimes.now(workers))
             elif span_start is not None and not stable:
                 span_start = None  # a rebalance: start the span again once it settles
             if done >= total:
-                if span_start is None or done == span_start[1]:
+                if span_start is None or done == sum(span_start[1]):
                     # Folded before the assignment was seen settled (a small topic): the span
                     # can only be the whole run, start-up included.
                     return FoldRate(len(workers), done, now - started, now - started,
@@ -127,8 +136,10 @@ def measure_fold(workers: list[WorkerProcess], settings: Settings, total: int,
                 begun, cpu = span_start[2], CpuTimes.now(workers)
                 used = CpuTimes(cpu.machine_busy_s - begun.machine_busy_s,
                                 cpu.workers_s - begun.workers_s)
-                return FoldRate(len(workers), done - span_start[1], now - span_start[0],
-                                now - started, cpu=used)
+                folded = [n - m for n, m in zip(each, span_start[1], strict=True)]
+                return FoldRate(len(workers), sum(folded), now - span_start[0],
+                                now - started, cpu=used,
+                                shares=tuple(n / sum(folded) for n in folded))
         time.sleep(POLL_S)
     raise TimeoutError(f"the workers did not fold {total} messages within {timeout_s}s")
 

@@ -43,9 +43,13 @@ def render(results: Any, command: str) -> str:
         f"{r.one.per_second / r.floor.per_second:.0%} of it) |",
     ]
     if r.two is not None:
+        split = ""
+        if r.two.shares:
+            split = (f"; the workers folded {' / '.join(f'{s:.0%}' for s in r.two.shares)} of "
+                     f"the events, so at most {r.two.ratio_bound:.2f}× with that split")
         lines.append(f"| stocksync fold, 2 workers | {r.two.per_second:,.0f} events/s "
                      f"({r.two.per_second / r.one.per_second:.2f}× one worker; "
-                     f"{_cores(r.two)}) |")
+                     f"{_cores(r.two)}{split}) |")
     lines += latency_rows(r.latency, r.latency_rate)
     lines += [
         f"| worker resident memory, half-way / end of the 1-worker fold | "
