@@ -147,6 +147,32 @@ def measure_fold(workers: list[WorkerProcess], settings: Settings, total: int,
 _TICKS_S = 1 / os.sysconf("SC_CLK_TCK")
 
 
+@dataclass(frozen=True)
+class CpuShares:
+    """Cores used on average over a span of wall time: the whole machine's busy cores, and
+    named processes' own."""
+
+    machine: float
+    processes: tuple[tuple[str, float], ...]
+
+
+class CpuMeter:
+    """Measures `CpuShares` from its creation to `stop()`."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self._pids = pids
+        self._started = time.monotonic()
+        self._machine = machine_busy_s()
+        self._own = {name: process_cpu_s(pid) for name, pid in pids.items()}
+
+    def stop(self) -> CpuShares:
+        seconds = time.monotonic() - self._started
+        machine = (machine_busy_s() - self._machine) / seconds
+        return CpuShares(machine, tuple(
+            (name, (process_cpu_s(pid) - self._own[name]) / seconds)
+            for name, pid in self._pids.items()))
+
+
 def machine_busy_s() -> float:
     """CPU seconds every core of the machine spent busy since boot (not idle, not iowait)."""
     fields = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]

@@ -12,6 +12,7 @@ worker starts from empty state and reads the same published bytes.
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import signal
 import sys
@@ -30,6 +31,8 @@ from stocksync.worker_process import MarketplaceProcess, WorkerProcess, eventual
 from bench import report
 from bench.fold_floor import FloorRate, measure_floor
 from bench.fold_run import (
+    CpuMeter,
+    CpuShares,
     FoldRate,
     consumed,
     folder_bytes,
@@ -64,7 +67,7 @@ class Results:
     one: FoldRate
     two: FoldRate | None
     latency_rate: float
-    latency: Latencies
+    latency: LatencyRun
     rss_half: int
     rss_end: int
     stock_bytes_per_sku: float
@@ -118,7 +121,7 @@ def fold_phase(settings: Settings, workers: int, messages: list[Message],
 
 
 def latency_phase(shape: WorkloadShape, marketplace_url: str, rate: float, seconds: float,
-                  setup: list[Message]) -> Latencies:
+                  setup: list[Message]) -> LatencyRun:
     """Paced traffic through the whole pipeline, deployed as a fold that scales apart: one
     worker folds (`STOCKSYNC_AGENTS=fold`), another application (its own app id, so its own
     consumer group) runs the push agent and the history projections. On one worker they
@@ -141,14 +144,25 @@ def latency_phase(shape: WorkloadShape, marketplace_url: str, rate: float, secon
         eventually(lambda: True if worker.stats()["open_windows"] == 0 else None,
                    timeout_s=300, interval_s=0.5, what="the setup's windows to close")
         _wait_pushes_answered(settings, pusher)
+        assert worker.process is not None and pusher.process is not None
+        meter = CpuMeter({"the fold worker": worker.process.pid,
+                          "the push application": pusher.process.pid,
+                          "the benchmark (publisher)": os.getpid()})
         publish_paced(settings, topic, paced, rate)
+        cpu = meter.stop()
         total = len(setup) + len(paced)
         eventually(lambda: True if consumed(worker.stats()) >= total else None,
                    timeout_s=1800, interval_s=0.5, what="the paced events to be folded")
         _wait_pushes_answered(settings, pusher)
     latencies = measure_latencies(settings, {event.event_id for event in paced_events})
     drop_namespace(settings)
-    return latencies
+    return LatencyRun(latencies, cpu)
+
+
+@dataclass(frozen=True)
+class LatencyRun:
+    latencies: Latencies
+    cpu: CpuShares  # through the paced traffic
 
 
 def _wait_pushes_answered(settings: Settings, worker: WorkerProcess,
@@ -220,7 +234,8 @@ def latency_only(args: argparse.Namespace) -> list[str]:
     finally:
         marketplace.stop()
     return ["| measure | result |", "| --- | --- |",
-            *report.latency_rows(latency, args.latency_only, "chosen")]
+            *report.latency_rows(latency.latencies, args.latency_only, "chosen"),
+            report.cpu_row(latency.cpu)]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -50,7 +50,8 @@ def render(results: Any, command: str) -> str:
         lines.append(f"| stocksync fold, 2 workers | {r.two.per_second:,.0f} events/s "
                      f"({r.two.per_second / r.one.per_second:.2f}× one worker; "
                      f"{_cores(r.two)}{split}) |")
-    lines += latency_rows(r.latency, r.latency_rate)
+    lines += latency_rows(r.latency.latencies, r.latency_rate)
+    lines.append(cpu_row(r.latency.cpu))
     lines += [
         f"| worker resident memory, half-way / end of the 1-worker fold | "
         f"{r.rss_half / MIB:,.0f} MiB / {r.rss_end / MIB:,.0f} MiB |",
@@ -58,8 +59,8 @@ def render(results: Any, command: str) -> str:
         f"| worker's RocksDB folder per SKU (all tables, event ids included) | "
         f"{r.disk_bytes_per_sku:,.0f} bytes |",
     ]
-    if r.latency.unresolved:
-        lines.append(f"| records whose push was not found | {r.latency.unresolved:,} |")
+    if r.latency.latencies.unresolved:
+        lines.append(f"| records whose push was not found | {r.latency.latencies.unresolved:,} |")
     lines.append(END)
     return "\n".join(lines)
 
@@ -70,6 +71,13 @@ def _cores(rate: Any) -> str:
         return "CPU not measured: the span was the whole run"
     return (f"the machine's {os.cpu_count()} cores {rate.machine_cores:.2f} busy, "
             f"the workers {rate.worker_cores:.2f} of them")
+
+
+def cpu_row(cpu: Any) -> str:
+    """What the paced traffic had of the machine: contention shows here."""
+    own = ", ".join(f"{name} {cores:.2f}" for name, cores in cpu.processes)
+    return (f"| CPU through the paced traffic (cores, on average) | the machine's "
+            f"{os.cpu_count()} cores {cpu.machine:.2f} busy: {own} |")
 
 
 def latency_rows(lat: Latencies, rate: float, chosen: str = "half the 1-worker rate"

@@ -23,7 +23,8 @@ def test_a_small_run_reports_every_figure(kafka: object, tmp_path: Path) -> None
     assert text.startswith("# Benchmarks\n\nEarlier sections stay.\n")
     section = text[text.index(BEGIN):text.index(END)]
     for row in ("the ceiling", "fold, 1 worker", "without Kafka or faust", "fold, 2 workers", "event → push command",
-                "after the window's end", "marketplace updated", "resident memory", "state per SKU", "RocksDB folder"):
+                "after the window's end", "marketplace updated", "CPU through the paced traffic",
+                "resident memory", "state per SKU", "RocksDB folder"):
         line = next((line for line in section.splitlines() if row in line), None)
         assert line is not None, f"no row for {row!r} in:\n{section}"
         assert re.search(r"\d", line.split("|")[2]), f"no figure in {line!r}"
@@ -40,5 +41,5 @@ def test_the_latency_run_alone_prints_its_rows(kafka: object,
     pipeline.main(["--skus", "150", "--latency-only", "200", "--latency-s", "2"])
     printed = capsys.readouterr().out
     for row in ("event → push command, at 200 events/s (chosen", "after the window's end",
-                "marketplace updated"):
+                "marketplace updated", "the fold worker", "the push application"):
         assert row in printed, printed
