@@ -28,6 +28,7 @@ import rocksdict
 from stocksync.schemas.push_codec import ConfigSnapshot, WindowTick, encode_control
 from stocksync.streams.fold_io import partition_of
 from stocksync.streams.stock_fold import FoldTopics, StockFold
+from stocksync.streams.table_writer import write_batch
 from stocksync.schemas.codec import default_codec
 
 from bench.kafka_io import Message, encode
@@ -69,13 +70,7 @@ class _Table:
             yield key, value
 
     async def write(self, partition: int, items: Sequence[tuple[bytes, bytes | None]]) -> None:
-        batch = rocksdict.WriteBatch(raw_mode=True)
-        for key, value in items:
-            if value is None:
-                batch.delete(key)
-            else:
-                batch.put(key, value)
-        self._db(partition).write(batch)
+        self._db(partition).write(write_batch(items))
 
     def close(self) -> None:
         for db in self._dbs.values():

@@ -67,13 +67,18 @@ class TableWriter:
         last = None
         for future, count in batches:
             last = (await future).offset + count - 1
-        batch = rocksdict.WriteBatch(raw_mode=True)
-        for key, value in items:
-            if value is None:
-                batch.delete(key)
-            else:
-                batch.put(key, value)
         store = self._table.data
-        store._db_for_partition(partition).write(batch)
+        store._db_for_partition(partition).write(write_batch(items))
         if last is not None:
             store.set_persisted_offset(TP(topic, partition), last)
+
+
+def write_batch(items: Iterable[tuple[bytes, bytes | None]]) -> rocksdict.WriteBatch:
+    """One RocksDB write of `items` (value None: delete the key)."""
+    batch = rocksdict.WriteBatch(raw_mode=True)
+    for key, value in items:
+        if value is None:
+            batch.delete(key)
+        else:
+            batch.put(key, value)
+    return batch
