@@ -190,7 +190,8 @@ def run(args: argparse.Namespace) -> Results:
     print(f"stocksync's code alone, in-process: {floor.per_second:,.0f}/s", file=sys.stderr)
     marketplace = _marketplace()
     # The fold phases' topics are dropped at the end: the broker deletes a dropped topic's
-    # files a minute later, and that fell on the latency run (measured: see BENCHMARKS.md).
+    # files a minute later, which would fall on the latency run. (Slow latency runs came both
+    # before and after this change: BENCHMARKS.md, fifth round.)
     dropped: list[Settings] = []
     try:
         one_ns = prepared_namespace(shape, marketplace.url)
