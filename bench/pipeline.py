@@ -148,21 +148,39 @@ def latency_phase(shape: WorkloadShape, marketplace_url: str, rate: float, secon
         meter = CpuMeter({"the fold worker": worker.process.pid,
                           "the push application": pusher.process.pid,
                           "the benchmark (publisher)": os.getpid()})
+        before, started = worker.stats(), time.monotonic()
         publish_paced(settings, topic, paced, rate)
         cpu = meter.stop()
         total = len(setup) + len(paced)
         eventually(lambda: True if consumed(worker.stats()) >= total else None,
                    timeout_s=1800, interval_s=0.5, what="the paced events to be folded")
+        after = worker.stats()
+        batches = FoldBatches(
+            time.monotonic() - started, after["batches"] - before["batches"],
+            *(after[name] - before[name] for name in ("fold_s", "send_s", "write_s")))
         _wait_pushes_answered(settings, pusher)
     latencies = measure_latencies(settings, {event.event_id for event in paced_events})
     drop_namespace(settings)
-    return LatencyRun(latencies, cpu)
+    return LatencyRun(latencies, cpu, batches)
+
+
+@dataclass(frozen=True)
+class FoldBatches:
+    """The fold worker's batches from the paced traffic's start until it had folded it all
+    (seconds, from its /stats): where a fold that falls behind spends its time."""
+
+    seconds: float  # wall time
+    batches: int
+    fold_s: float
+    send_s: float  # waiting for the broker to acknowledge the batches' outputs
+    write_s: float  # the states' changelog rows (acknowledged) and RocksDB
 
 
 @dataclass(frozen=True)
 class LatencyRun:
     latencies: Latencies
     cpu: CpuShares  # through the paced traffic
+    batches: FoldBatches
 
 
 def _wait_pushes_answered(settings: Settings, worker: WorkerProcess,
@@ -241,7 +259,7 @@ def latency_only(args: argparse.Namespace) -> list[str]:
         marketplace.stop()
     return ["| measure | result |", "| --- | --- |",
             *report.latency_rows(latency.latencies, args.latency_only, "chosen"),
-            report.cpu_row(latency.cpu)]
+            report.cpu_row(latency.cpu), report.batches_row(latency.batches)]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -51,7 +51,7 @@ def render(results: Any, command: str) -> str:
                      f"({r.two.per_second / r.one.per_second:.2f}× one worker; "
                      f"{_cores(r.two)}{split}) |")
     lines += latency_rows(r.latency.latencies, r.latency_rate)
-    lines.append(cpu_row(r.latency.cpu))
+    lines += [cpu_row(r.latency.cpu), batches_row(r.latency.batches)]
     lines += [
         f"| worker resident memory, half-way / end of the 1-worker fold | "
         f"{r.rss_half / MIB:,.0f} MiB / {r.rss_end / MIB:,.0f} MiB |",
@@ -78,6 +78,15 @@ def cpu_row(cpu: Any) -> str:
     own = ", ".join(f"{name} {cores:.2f}" for name, cores in cpu.processes)
     return (f"| CPU through the paced traffic (cores, on average) | the machine's "
             f"{os.cpu_count()} cores {cpu.machine:.2f} busy: {own} |")
+
+
+def batches_row(b: Any) -> str:
+    """The fold worker's time through the paced traffic, by what its batches did."""
+    idle = b.seconds - b.fold_s - b.send_s - b.write_s
+    return (f"| the fold worker's batches, from the paced traffic's start until folded "
+            f"({b.seconds:.1f} s) | {b.batches:,} batches: folding {b.fold_s:.1f} s, waiting "
+            f"for the outputs' acks {b.send_s:.1f} s, writing the states {b.write_s:.1f} s, "
+            f"between batches {idle:.1f} s |")
 
 
 def latency_rows(lat: Latencies, rate: float, chosen: str = "half the 1-worker rate"

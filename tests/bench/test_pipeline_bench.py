@@ -24,7 +24,7 @@ def test_a_small_run_reports_every_figure(kafka: object, tmp_path: Path) -> None
     section = text[text.index(BEGIN):text.index(END)]
     for row in ("the ceiling", "fold, 1 worker", "without Kafka or faust", "fold, 2 workers", "event → push command",
                 "after the window's end", "marketplace updated", "CPU through the paced traffic",
-                "resident memory", "state per SKU", "RocksDB folder"):
+                "the fold worker's batches", "resident memory", "state per SKU", "RocksDB folder"):
         line = next((line for line in section.splitlines() if row in line), None)
         assert line is not None, f"no row for {row!r} in:\n{section}"
         assert re.search(r"\d", line.split("|")[2]), f"no figure in {line!r}"
