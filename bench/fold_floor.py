@@ -25,11 +25,11 @@ from typing import Any
 
 import rocksdict
 
+from stocksync.schemas.codec import default_codec
 from stocksync.schemas.push_codec import ConfigSnapshot, WindowTick, encode_control
 from stocksync.streams.fold_io import partition_of
 from stocksync.streams.stock_fold import FoldTopics, StockFold
 from stocksync.streams.table_writer import write_batch
-from stocksync.schemas.codec import default_codec
 
 from bench.kafka_io import Message, encode
 from bench.workload import WorkloadShape, setup_events, stores_and_rules, traffic
