@@ -44,16 +44,29 @@ def running_workers(settings: Settings, count: int, label: str) -> Iterator[list
 
 
 @dataclass(frozen=True)
-class CpuTimes:
-    """Seconds of CPU: the whole machine's busy time (every core) and the workers' own."""
+class CpuShares:
+    """Cores used on average over a span of wall time: the whole machine's busy cores, and
+    named processes' own."""
 
-    machine_busy_s: float
-    workers_s: float
+    machine: float
+    processes: tuple[tuple[str, float], ...]
 
-    @classmethod
-    def now(cls, workers: list[WorkerProcess]) -> CpuTimes:
-        pids = [w.process.pid for w in workers if w.process is not None]
-        return cls(machine_busy_s(), sum(process_cpu_s(pid) for pid in pids))
+
+class CpuMeter:
+    """Measures `CpuShares` from its creation to `stop()`."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self._pids = pids
+        self._started = time.monotonic()
+        self._machine = machine_busy_s()
+        self._own = {name: process_cpu_s(pid) for name, pid in pids.items()}
+
+    def stop(self) -> CpuShares:
+        seconds = time.monotonic() - self._started
+        machine = (machine_busy_s() - self._machine) / seconds
+        return CpuShares(machine, tuple(
+            (name, (process_cpu_s(pid) - self._own[name]) / seconds)
+            for name, pid in self._pids.items()))
 
 
 @dataclass(frozen=True)
@@ -63,7 +76,7 @@ class FoldRate:
     seconds: float
     total_seconds: float  # from the workers' start to the last message folded
     includes_startup: bool = False  # the span is the whole run (too few events to settle)
-    cpu: CpuTimes | None = None  # used within the span
+    cpu: CpuShares | None = None  # used within the span (the processes: the workers)
     shares: tuple[float, ...] = ()  # each worker's part of the events folded in the span
 
     @property
@@ -76,12 +89,12 @@ class FoldRate:
     @property
     def machine_cores(self) -> float:
         """Cores the whole machine kept busy through the span, on average (broker included)."""
-        return self.cpu.machine_busy_s / self.seconds if self.cpu else float("nan")
+        return self.cpu.machine if self.cpu else float("nan")
 
     @property
     def worker_cores(self) -> float:
         """Cores the workers used through the span, on average, between them."""
-        return self.cpu.workers_s / self.seconds if self.cpu else float("nan")
+        return sum(cores for _, cores in self.cpu.processes) if self.cpu else float("nan")
 
     @property
     def per_second(self) -> float:
@@ -111,7 +124,7 @@ def measure_fold(workers: list[WorkerProcess], settings: Settings, total: int,
     """Poll the workers until they have consumed `total` messages between them."""
     started = time.monotonic()
     deadline = started + timeout_s
-    span_start: tuple[float, list[int], CpuTimes] | None = None
+    span_start: tuple[float, list[int], CpuMeter] | None = None
     while time.monotonic() < deadline:
         for worker in workers:
             if not worker.alive():
@@ -124,7 +137,8 @@ def measure_fold(workers: list[WorkerProcess], settings: Settings, total: int,
             on_progress(done)
             stable = _stable(snapshots, settings.partitions)
             if span_start is None and stable:
-                span_start = (now, each, CpuTimes.now(workers))
+                span_start = (now, each, CpuMeter(
+                    {w.name: w.process.pid for w in workers if w.process is not None}))
             elif span_start is not None and not stable:
                 span_start = None  # a rebalance: start the span again once it settles
             if done >= total:
@@ -133,44 +147,15 @@ def measure_fold(workers: list[WorkerProcess], settings: Settings, total: int,
                     # can only be the whole run, start-up included.
                     return FoldRate(len(workers), done, now - started, now - started,
                                     includes_startup=True)
-                begun, cpu = span_start[2], CpuTimes.now(workers)
-                used = CpuTimes(cpu.machine_busy_s - begun.machine_busy_s,
-                                cpu.workers_s - begun.workers_s)
                 folded = [n - m for n, m in zip(each, span_start[1], strict=True)]
                 return FoldRate(len(workers), sum(folded), now - span_start[0],
-                                now - started, cpu=used,
+                                now - started, cpu=span_start[2].stop(),
                                 shares=tuple(n / sum(folded) for n in folded))
         time.sleep(POLL_S)
     raise TimeoutError(f"the workers did not fold {total} messages within {timeout_s}s")
 
 
 _TICKS_S = 1 / os.sysconf("SC_CLK_TCK")
-
-
-@dataclass(frozen=True)
-class CpuShares:
-    """Cores used on average over a span of wall time: the whole machine's busy cores, and
-    named processes' own."""
-
-    machine: float
-    processes: tuple[tuple[str, float], ...]
-
-
-class CpuMeter:
-    """Measures `CpuShares` from its creation to `stop()`."""
-
-    def __init__(self, pids: dict[str, int]) -> None:
-        self._pids = pids
-        self._started = time.monotonic()
-        self._machine = machine_busy_s()
-        self._own = {name: process_cpu_s(pid) for name, pid in pids.items()}
-
-    def stop(self) -> CpuShares:
-        seconds = time.monotonic() - self._started
-        machine = (machine_busy_s() - self._machine) / seconds
-        return CpuShares(machine, tuple(
-            (name, (process_cpu_s(pid) - self._own[name]) / seconds)
-            for name, pid in self._pids.items()))
 
 
 def machine_busy_s() -> float:

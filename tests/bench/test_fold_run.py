@@ -6,7 +6,7 @@ import math
 import os
 import time
 
-from bench.fold_run import CpuTimes, FoldRate, machine_busy_s, process_cpu_s
+from bench.fold_run import CpuShares, FoldRate, machine_busy_s, process_cpu_s
 
 
 def test_a_busy_process_shows_in_its_own_and_the_machines_cpu_time() -> None:
@@ -20,7 +20,7 @@ def test_a_busy_process_shows_in_its_own_and_the_machines_cpu_time() -> None:
 
 
 def test_the_split_of_the_events_bounds_what_more_workers_can_fold() -> None:
-    rate = FoldRate(2, 1000, 1.0, 2.0, cpu=CpuTimes(1.5, 1.4), shares=(0.625, 0.375))
+    rate = FoldRate(2, 1000, 1.0, 2.0, cpu=CpuShares(1.5, (("a", 0.9), ("b", 0.5))), shares=(0.625, 0.375))
     assert rate.ratio_bound == 1.6  # the busier worker's 62.5 % at one worker's rate at best
     assert (rate.machine_cores, rate.worker_cores) == (1.5, 1.4)
     assert math.isnan(FoldRate(1, 10, 1.0, 1.0, includes_startup=True).ratio_bound)
