@@ -159,11 +159,7 @@ class InSequence:
             if end is None or end <= expected or await self._nothing_between(
                     partition, expected, end):
                 continue
-            self._sought[partition] = (now, expected)
-            self.gaps += 1
-            log.warning("partition_stalled", agent=self._name, partition=partition,
-                        expected=expected, end=end)
-            await self._consumer().seek(tp, expected)
+            await self._seek_to(tp, partition, expected, now, "partition_stalled", end=end)
             sought.append(partition)
         return sought
 
@@ -187,8 +183,13 @@ class InSequence:
             return
         if to == expected:  # the seek did not bring it: has it been compacted away since?
             self._known.pop(message.partition, None)
-        self._sought[message.partition] = (now, expected)
+        await self._seek_to(message.tp, message.partition, expected, now, "partition_gap",
+                            delivered=message.offset)
+
+    async def _seek_to(self, tp: Any, partition: int, expected: int, now: float, why: str,
+                       **detail: Any) -> None:
+        """Seek `tp` back to the offset it expects next: a gap, counted and logged as `why`."""
+        self._sought[partition] = (now, expected)
         self.gaps += 1
-        log.warning("partition_gap", agent=self._name, partition=message.partition,
-                    expected=expected, delivered=message.offset)
-        await self._consumer().seek(message.tp, expected)
+        log.warning(why, agent=self._name, partition=partition, expected=expected, **detail)
+        await self._consumer().seek(tp, expected)
