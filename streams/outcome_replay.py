@@ -30,8 +30,6 @@ from stocksync.streams.push_agent import (
 )
 from stocksync.streams.in_sequence import in_sequence_from_group
 from stocksync.streams.push_tables import TableLastPushed
-from stocksync.streams.table_options import bytes_table
-from stocksync.streams.table_writer import TableWriter
 from stocksync.topic_reader import iter_records
 from stocksync.topics import PUSH_COMMANDS, PUSH_RESULTS, SYNC_RECORDS
 
@@ -68,8 +66,7 @@ def logged_outcomes(settings: Settings) -> dict[str, Outcome]:
 def register_outcome_replay(app: faust.App, settings: Settings) -> None:
     commands = app.topic(settings.topic(PUSH_COMMANDS.name), internal=False, **RAW)
     records = RawTopic(app, settings.topic(SYNC_RECORDS.name))
-    last_pushed = TableLastPushed(
-        TableWriter(bytes_table(app, "last-pushed", settings.partitions), app))
+    last_pushed = TableLastPushed.of_app(app, settings.partitions)
 
     sequence = in_sequence_from_group(app, settings, commands.get_topic_name(), "outcomes")
 

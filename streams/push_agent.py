@@ -58,8 +58,7 @@ def register_push_agent(app: faust.App, settings: Settings,
     commands = app.topic(settings.topic(PUSH_COMMANDS.name), internal=False, **RAW)
     results = RawTopic(app, settings.topic(PUSH_RESULTS.name))
     records = RawTopic(app, settings.topic(SYNC_RECORDS.name))
-    last_pushed = TableLastPushed(
-        TableWriter(bytes_table(app, "last-pushed", settings.partitions), app))
+    last_pushed = TableLastPushed.of_app(app, settings.partitions)
     # Per listing, the offset (in push-commands) of the newest command whose outcome is on
     # push-results and sync-records: a command delivered again at or below it is not pushed.
     progress = PushProgress(

@@ -11,22 +11,30 @@ listing failed CONFLICT).
 
 from __future__ import annotations
 
+from typing import Any
+
 from faust.streams import current_event
 
 from stocksync.connectors.last_pushed import LastPush, LastPushed
 from stocksync.domain.sync import SyncRecord
 from stocksync.streams.fold_io import listing_key
+from stocksync.streams.table_options import bytes_table
 from stocksync.streams.table_writer import TableWriter
 
 
 class TableLastPushed(LastPushed):
-    """`LastPushed` in the `last-pushed` table. The Pusher reads and puts synchronously, in the
+    """`LastPushed` in the `last-pushed` table (`of_app`). The Pusher reads and puts synchronously, in the
     event context of the command in hand (its partition is the table's); a put waits in memory,
     where reads see it, until `save` makes it durable."""
 
     def __init__(self, writer: TableWriter) -> None:
         self._writer = writer
         self._unsaved: dict[tuple[int, bytes], bytes] = {}
+
+    @classmethod
+    def of_app(cls, app: Any, partitions: int) -> TableLastPushed:
+        """On `app`'s `last-pushed` table (the push agent's, or the outcome replay's)."""
+        return cls(TableWriter(bytes_table(app, "last-pushed", partitions), app))
 
     def get(self, store_id: str, store_sku: str) -> LastPush | None:
         slot = (_event_partition(), listing_key(store_id, store_sku))
